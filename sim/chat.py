@@ -1,0 +1,176 @@
+"""The group chat and its rules: messages, who reads them when, and the admin's moderation.
+
+A message reaches all current members at once (broadcast). Each member reads it with a chance
+that falls with recent chatter (fatigue), after a random delay. A message the admin removes is
+not read by anyone after its removal. The administrator (*beheerder*) moderates by the group's
+rules: removes profiling posts, warns (then removes) members who post chatter, asks "did you call
+112?" under SAAR, posts a closing message (*afmelding*) and relays police feedback.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.outcomes import Tally
+from sim.params import Params
+from sim.residents import Residents
+
+MESSAGE_KINDS = ("signal", "saar", "sighting", "reply", "offtopic", "admin_question", "admin_warning",
+                 "admin_removal", "police_feedback", "closing")
+SIGNAL_KINDS = ("signal", "saar", "sighting")
+CHATTER_KINDS = ("reply", "offtopic")
+ADMIN_KINDS = ("admin_question", "admin_warning", "admin_removal", "closing")
+POLICE = -1  # author id of the officer / police
+
+TEXT = {
+    "signal": "Suspicious person at house {node}", "saar": "112 called: suspicious person at house {node}",
+    "sighting": "I see someone near house {node} too", "reply": "👍 thanks", "offtopic": "Anyone lost a cat?",
+    "admin_question": "Did you call 112?", "admin_warning": "Warning: keep this group for alarms only",
+    "admin_removal": "Removed by the admin", "police_feedback": "Police: we checked house {node}",
+    "closing": "Closing: the situation at house {node} is over",
+}
+
+
+@dataclass
+class Message:
+    id: int
+    day: int
+    minute: float
+    author: int                 # household node, or POLICE
+    role: str                   # resident | admin | officer
+    kind: str                   # one of MESSAGE_KINDS
+    situation: int | None = None
+    node: int | None = None     # where it is about
+    stigmatising: bool = False  # names appearance rather than behaviour
+    removed: bool = False
+    removed_at: float = float("inf")
+    reads: int = 0
+    last_read: float = float("-inf")
+
+    @property
+    def text(self) -> str:
+        return TEXT[self.kind].format(node=self.node)
+
+
+class ChatGroup:
+    """The WhatsApp group: the message log, delivery to members, and the admin's moderation."""
+
+    def __init__(self, p: Params, residents: Residents, admins: list[int], tally: Tally,
+                 rng: np.random.Generator):
+        self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
+        self.log: list[Message] = []
+        self.day = 0
+        self._recent_daily = deque([0], maxlen=7)
+
+    # -- the day -----------------------------------------------------------------------------
+    def new_day(self, day: int) -> None:
+        self._recent_daily.append(0)
+        self.day = day
+
+    @property
+    def chatter_multiplier(self) -> float:
+        rule = self.p.chatter_rule
+        if rule == "strict":
+            return 1 - self.p.strict_chatter_cut
+        return self.p.tolerated_chatter_boost if rule == "tolerated" else 1.0
+
+    def read_chance(self, base: float) -> float:
+        """Chance a message is read at all: dulled by the last week's messages per day."""
+        return base / (1 + self.p.chatter_fatigue * np.mean(self._recent_daily))
+
+    # -- posting and reading -------------------------------------------------------------------
+    def post(self, minute: float, author: int, kind: str, situation=None, node=None,
+             stigmatising: bool = False) -> tuple[Message, np.ndarray, np.ndarray]:
+        """Post a message, moderate it, deliver it. Returns it, its readers and their read times."""
+        role = "officer" if author == POLICE else ("admin" if author in self.admins else "resident")
+        msg = Message(len(self.log), self.day, minute, author, role, kind, situation, node, stigmatising)
+        self._record(msg)
+        if role == "resident":
+            self._moderate(msg)
+        return (msg, *self._deliver(msg))
+
+    def _record(self, msg: Message) -> None:
+        self.log.append(msg)
+        self._recent_daily[-1] += 1
+        t = self.tally
+        t.add("messages")
+        if msg.kind in SIGNAL_KINDS:
+            t.add("messages_signal")
+        elif msg.kind in CHATTER_KINDS:
+            t.add("messages_offtopic")
+        elif msg.kind in ADMIN_KINDS:
+            t.add("messages_admin")
+        elif msg.kind == "police_feedback":
+            t.add("messages_police")
+        if msg.stigmatising:
+            t.add("stigmatising_messages")
+
+    def _deliver(self, msg: Message) -> tuple[np.ndarray, np.ndarray]:
+        members = np.flatnonzero(self.residents.member)
+        members = members[members != msg.author]
+        delay = self.rng.exponential(self.p.read_delay_minutes, size=len(members))
+        read = (self.rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
+            msg.minute + delay < msg.removed_at)
+        readers, times = members[read], msg.minute + delay[read]
+        msg.reads = len(readers)
+        if len(times):
+            msg.last_read = float(times.max())
+        return readers, times
+
+    # -- the administrator (beheerder) -----------------------------------------------------------
+    def admin_acts(self) -> int | None:
+        """An admin available right now, or None (no admin, or none responds)."""
+        if self.admins and self.rng.random() < self.p.admin_availability:
+            return self.admins[int(self.rng.integers(len(self.admins)))]
+        return None
+
+    def admin_delay(self) -> float:
+        return self.rng.exponential(self.p.admin_delay_minutes)
+
+    def _moderate(self, msg: Message) -> None:
+        """Apply the group's rules to a resident's message (before anyone reads it)."""
+        p = self.p
+        profiling = msg.stigmatising and p.remove_profiling
+        chatter = msg.kind in CHATTER_KINDS and p.chatter_rule != "tolerated"
+        if not (profiling or chatter):
+            return
+        admin = self.admin_acts()
+        if admin is None:
+            return
+        at = msg.minute + self.admin_delay()
+        if profiling or p.chatter_rule == "strict":
+            msg.removed, msg.removed_at = True, at
+            self.tally.add("messages_removed")
+        self._warn_or_remove(admin, msg.author, at)
+
+    def _warn_or_remove(self, admin: int, member: int, minute: float) -> None:
+        """One warning (or ``warnings_before_removal``), then removal from the group."""
+        if member in self.admins:
+            return
+        res = self.residents
+        if res.warnings[member] >= self.p.warnings_before_removal:
+            res.member[member] = False
+            self.tally.add("members_removed")
+            self._record(Message(len(self.log), self.day, minute, admin, "admin", "admin_removal", node=member))
+        else:
+            res.warnings[member] += 1
+            self._record(Message(len(self.log), self.day, minute, admin, "admin", "admin_warning", node=member))
+
+    def ask_saar(self, signal: Message) -> float | None:
+        """Under SAAR rules the admin asks an app-only poster 'did you call 112?'. Returns when."""
+        admin = self.admin_acts()
+        if admin is None:
+            return None
+        at = signal.minute + self.admin_delay()
+        self.post(at, admin, "admin_question", signal.situation, signal.node)
+        return at
+
+    def close(self, situation, minute: float) -> np.ndarray:
+        """Closing message after an incident (afmelding); returns its readers."""
+        admin = self.admin_acts()
+        if admin is None or self.rng.random() >= self.p.closing_prob:
+            return np.empty(0, dtype=np.int64)
+        return self.post(minute + self.admin_delay(), admin, "closing", situation.id, situation.node)[1]

@@ -1,0 +1,221 @@
+"""Outcomes: the single definition used by the model, the app, the experiments and the tests.
+
+The model keeps a running ``Tally`` of event counts. Each day it records one row: the day's
+event counts (``COUNTS``) and snapshots of resident state (``STATE``). A run's summary
+(``SUMMARY``) is computed from that per-day table only, so the same definitions apply to a
+whole run, a window of days (calibration) or a live app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_MONTH = 365.25 / 12
+
+# Event counts incremented by the model; one column per count in the per-day table.
+COUNTS: dict[str, str] = {
+    "situations": "situations that occurred (offences + innocent ambiguous situations)",
+    "offences": "true offences that took place (after deterrence)",
+    "offences_deterred": "offences abandoned because the street looked watched",
+    "innocent_situations": "innocent but ambiguous situations",
+    "innocent_minority": "innocent situations whose person was of the visible minority",
+    "observations": "resident-situation pairs where a resident noticed the situation",
+    "suspicions": "noticed situations appraised as suspicious (one per resident)",
+    "responses_saar": "suspicious residents who called 112 and then told the group (SAAR)",
+    "responses_call_only": "suspicious residents who called 112 without posting",
+    "responses_app_only": "suspicious members who posted without calling 112 (signalling only)",
+    "responses_investigate": "suspicious residents who went to look themselves",
+    "responses_nothing": "suspicious residents who did nothing",
+    "situations_signalled": "situations with at least one signal (112 call or group post)",
+    "offences_signalled": "true offences with at least one signal",
+    "innocent_signalled": "innocent situations with at least one signal",
+    "innocent_minority_signalled": "innocent situations with a minority person that were signalled",
+    "calls_112": "calls to 112 (all residents, incl. after an admin's SAAR reminder)",
+    "police_reports": "situations that reached the police (112, admin or officer)",
+    "reports_via_112": "police reports whose first channel was 112",
+    "reports_via_admin": "police reports first passed on by the admin",
+    "reports_via_officer": "police reports first read by the officer in the group",
+    "follow_ups": "police reports that got any follow-up",
+    "follow_up_look": "follow-ups: a unit went to look",
+    "follow_up_municipality": "follow-ups: passed to the municipality",
+    "follow_up_officer": "follow-ups: action or information from the officer",
+    "follow_ups_met_offender": "follow-ups where police arrived while the offender was there",
+    "arrests": "arrests",
+    "response_minutes_total": "summed response times of units sent to look (minutes)",
+    "false_alarms": "units sent to look at an innocent situation",
+    "messages": "messages posted in the group (all kinds, all authors)",
+    "messages_signal": "signals posted (incl. SAAR '112 called' and sightings)",
+    "messages_offtopic": "off-topic posts and chatter replies",
+    "messages_admin": "admin messages (questions, warnings, removals, closing)",
+    "messages_police": "police feedback messages",
+    "messages_removed": "messages removed by the admin",
+    "stigmatising_messages": "signals naming appearance rather than behaviour",
+    "stigmatising_visible": "stigmatising messages never removed (stayed visible)",
+    "members_removed": "members removed from the group after warnings",
+    "self_investigations": "residents who went to look themselves (incl. after a group call)",
+    "crowds": "scenes where a crowd of residents gathered",
+    "wrongful_confrontations": "innocent persons confronted by residents",
+    "ties_formed": "new social ties between members from shared episodes",
+    "feedback_messages": "police feedback that reached the group",
+}
+
+# Daily snapshots of resident state.
+STATE: dict[str, str] = {
+    "alertness_members": "mean alertness of group members",
+    "alertness_nonmembers": "mean alertness of non-members",
+    "fear_members": "mean fear of group members",
+    "fear_nonmembers": "mean fear of non-members",
+    "feels_unsafe_share": "share of residents whose fear exceeds the unsafe threshold",
+    "trust_members": "mean trust in police of group members",
+    "members": "current group members",
+}
+
+
+def snapshot(member: np.ndarray, alertness: np.ndarray, fear: np.ndarray, trust: np.ndarray,
+             unsafe_threshold: float) -> dict[str, float]:
+    """The STATE row for one day from resident arrays."""
+    non = ~member
+    return {
+        "alertness_members": _mean(alertness, member),
+        "alertness_nonmembers": _mean(alertness, non),
+        "fear_members": _mean(fear, member),
+        "fear_nonmembers": _mean(fear, non),
+        "feels_unsafe_share": float(np.mean(fear > unsafe_threshold)),
+        "trust_members": _mean(trust, member),
+        "members": int(member.sum()),
+    }
+
+
+def _mean(x: np.ndarray, mask: np.ndarray) -> float:
+    return float(x[mask].mean()) if mask.any() else float("nan")
+
+
+class Tally(dict):
+    """Event counts for the current day; the model increments, the recorder resets."""
+
+    def __init__(self):
+        super().__init__({name: 0 for name in COUNTS})
+
+    def add(self, name: str, n: float = 1) -> None:
+        self[name] += n
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    doc: str
+    headline: str | None  # alertness | fear | follow-up | stigmatisation | None
+    compute: Callable[[pd.DataFrame], float]
+
+
+def _ratio(num: str, den: str) -> Callable[[pd.DataFrame], float]:
+    def compute(days: pd.DataFrame) -> float:
+        d = days[den].sum()
+        return float(days[num].sum() / d) if d > 0 else float("nan")
+    return compute
+
+
+def _mean_of(col: str) -> Callable[[pd.DataFrame], float]:
+    return lambda days: float(days[col].mean())
+
+
+def _total(col: str) -> Callable[[pd.DataFrame], float]:
+    return lambda days: float(days[col].sum())
+
+
+def _per_month(col: str) -> Callable[[pd.DataFrame], float]:
+    return lambda days: float(days[col].sum() / (len(days) / DAYS_PER_MONTH)) if len(days) else float("nan")
+
+
+def _minority_overrepresentation(days: pd.DataFrame) -> float:
+    signalled = days["innocent_signalled"].sum()
+    situations = days["innocent_situations"].sum()
+    if signalled == 0 or situations == 0 or days["innocent_minority"].sum() == 0:
+        return float("nan")
+    share_signalled = days["innocent_minority_signalled"].sum() / signalled
+    share_passers_by = days["innocent_minority"].sum() / situations
+    return float(share_signalled / share_passers_by)
+
+
+def _signals_without_follow_up(days: pd.DataFrame) -> float:
+    signalled = days["situations_signalled"].sum()
+    return float(1 - days["follow_ups"].sum() / signalled) if signalled else float("nan")
+
+
+def _mean_response(days: pd.DataFrame) -> float:
+    n = days["follow_up_look"].sum()
+    return float(days["response_minutes_total"].sum() / n) if n else float("nan")
+
+
+def _offtopic_share(days: pd.DataFrame) -> float:
+    n = days["messages"].sum()
+    return float(days["messages_offtopic"].sum() / n) if n else float("nan")
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    # alertness
+    Outcome("alertness_members", "mean alertness of members, averaged over days", "alertness",
+            _mean_of("alertness_members")),
+    Outcome("alertness_nonmembers", "mean alertness of non-members, averaged over days", "alertness",
+            _mean_of("alertness_nonmembers")),
+    Outcome("offences_signalled_share", "share of true offences observed and signalled (112 or app)",
+            "alertness", _ratio("offences_signalled", "offences")),
+    # fear
+    Outcome("fear_members", "mean fear of members, averaged over days", "fear", _mean_of("fear_members")),
+    Outcome("fear_nonmembers", "mean fear of non-members, averaged over days", "fear",
+            _mean_of("fear_nonmembers")),
+    Outcome("feels_unsafe_share", "share of residents above the unsafe threshold, averaged over days",
+            "fear", _mean_of("feels_unsafe_share")),
+    # follow-up
+    Outcome("police_reports", "situations that reached the police (112, admin or officer)", "follow-up",
+            _total("police_reports")),
+    Outcome("reports_per_month", "police reports per month", "follow-up", _per_month("police_reports")),
+    Outcome("follow_up_share", "share of police reports followed up in any way", "follow-up",
+            _ratio("follow_ups", "police_reports")),
+    Outcome("follow_up_look_share", "share of police reports where a unit went to look", "follow-up",
+            _ratio("follow_up_look", "police_reports")),
+    Outcome("follow_up_municipality_share", "share of police reports passed to the municipality",
+            "follow-up", _ratio("follow_up_municipality", "police_reports")),
+    Outcome("follow_up_officer_share", "share of police reports with officer action or information",
+            "follow-up", _ratio("follow_up_officer", "police_reports")),
+    Outcome("arrests", "arrests", "follow-up", _total("arrests")),
+    Outcome("response_minutes", "mean response time of units sent to look (minutes)", "follow-up",
+            _mean_response),
+    Outcome("signals_without_follow_up_share", "share of signalled situations with no police follow-up",
+            "follow-up", _signals_without_follow_up),
+    # stigmatisation
+    Outcome("innocent_signal_share", "share of signalled situations that were innocent", "stigmatisation",
+            _ratio("innocent_signalled", "situations_signalled")),
+    Outcome("minority_overrepresentation", "minority share among innocent persons signalled / minority "
+            "share among innocent persons in situations (1 = no over-representation)", "stigmatisation",
+            _minority_overrepresentation),
+    Outcome("stigmatising_messages_visible", "stigmatising messages never removed", "stigmatisation",
+            _total("stigmatising_visible")),
+    Outcome("wrongful_confrontations", "innocent persons confronted by residents", "stigmatisation",
+            _total("wrongful_confrontations")),
+    # other
+    Outcome("self_investigations", "residents who went to look themselves", None,
+            _total("self_investigations")),
+    Outcome("crowds", "scenes where a crowd gathered", None, _total("crowds")),
+    Outcome("false_alarms", "units sent to look at an innocent situation", None, _total("false_alarms")),
+    Outcome("police_workload", "police follow-up actions per month (visits, officer actions, "
+            "municipality referrals)", None, _per_month("follow_ups")),
+    Outcome("ties_formed", "new social ties between members from shared episodes", None,
+            _total("ties_formed")),
+    Outcome("messages_per_month", "messages in the group per month", None, _per_month("messages")),
+    Outcome("offtopic_share", "share of group messages that are off-topic or chatter", None,
+            _offtopic_share),
+)
+
+OUTCOME_NAMES = tuple(o.name for o in OUTCOMES)
+HEADLINE = {h: [o.name for o in OUTCOMES if o.headline == h]
+            for h in ("alertness", "fear", "follow-up", "stigmatisation")}
+
+
+def summarise(days: pd.DataFrame) -> dict[str, float]:
+    """Every outcome over the given days of the per-day table."""
+    return {o.name: o.compute(days) for o in OUTCOMES}

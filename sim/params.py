@@ -1,0 +1,307 @@
+"""Model parameters: one typed, validated object with provenance for every field.
+
+Each field carries metadata:
+- ``range``: the allowed closed interval (or the allowed choices for a string);
+- ``source``: the fact in ``shared/domain/facts.md`` it is calibrated to, or
+  ``assumption: <reason>`` where no fact exists;
+- ``doc``: what it means, with its unit.
+
+Scenarios of the model brief are named presets (``SCENARIOS``): each holds only what
+differs from ``baseline``. ``Params.preset("officer_in_group", seed=...)`` builds one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+FACTS = "shared/domain/facts.md"
+
+
+def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
+    """A parameter field with its range, provenance and meaning."""
+    allowed = tuple(choices) if choices is not None else (lo, hi)
+    return field(default=default, metadata={"range": allowed, "source": source, "doc": doc})
+
+
+ADMIN_PANEL = (
+    f"{FACTS}: WABP admin panel Oct 2017 (235 groups, one month), per group per month; "
+    "inferred per 1,000 households assuming ~280 households per group "
+    "(70 member households at ~25% coverage)"
+)
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of the neighbourhood-watch model (defaults = baseline, generic case)."""
+
+    # --- neighbourhood -------------------------------------------------------------------
+    n_households: int = param(1000, 10, 200_000, source="assumption: the work unit of issue 2 "
+                              "(a neighbourhood of 1,000 households)", doc="households (network nodes)")
+    houses_per_street: int = param(20, 2, 200, source="assumption: a typical Dutch residential street "
+                                   "segment", doc="houses per street segment in the layout")
+    coverage: float = param(0.25, 0.0, 1.0, source=f"{FACTS}: 24.7% (2016) to 26.7% (2018) of "
+                            "households in a group", doc="share of households in the group")
+    area_join_share: float = param(0.6, 0.05, 1.0, source="assumption: a group covers a set of "
+                                   "streets where most but not all households join",
+                                   doc="share of households joining inside the group's area")
+    sight_range: int = param(3, 1, 20, source="assumption: one sees a few houses each way and "
+                             "across the street", doc="houses visible each way along a street")
+    social_ties: float = param(3.0, 0.0, 50.0, source="assumption: a few neighbours one knows "
+                               "by name", doc="mean social ties per household at the start")
+    n_admins: int = param(1, 0, 5, source=f"{FACTS}: each of the six groups had an admin who "
+                          "kept contact with the officer", doc="administrators (beheerders)")
+
+    # --- the exogenous world: situations ----------------------------------------------------
+    burglary_rate: float = param(0.93, 0.0, 50.0, source=ADMIN_PANEL + " (burglary 0.26)",
+                                 doc="burglaries per 1,000 households per month")
+    attempted_burglary_rate: float = param(1.04, 0.0, 50.0, source=ADMIN_PANEL +
+                                           " (attempted burglary 0.29)",
+                                           doc="attempted burglaries per 1,000 households per month")
+    vehicle_crime_rate: float = param(1.11, 0.0, 50.0, source=ADMIN_PANEL + " (car damage 0.18 + "
+                                      "attempted car theft 0.13)",
+                                      doc="vehicle crimes per 1,000 households per month")
+    vandalism_rate: float = param(0.61, 0.0, 50.0, source=ADMIN_PANEL + " (other vandalism 0.17)",
+                                  doc="acts of vandalism per 1,000 households per month")
+    ambiguous_rate: float = param(40.0, 0.0, 1000.0, source="assumption: innocent but ambiguous "
+                                  "situations (deliveries, visitors, new residents, youths) far "
+                                  "outnumber offences (model brief); ~10x offences",
+                                  doc="innocent ambiguous situations per 1,000 households per month")
+    minority_share: float = param(0.2, 0.0, 1.0, source="assumption: share of passers-by from a "
+                                  "visible minority; varies by city (higher in Amsterdam)",
+                                  doc="minority share among persons in situations")
+    offender_minority_share: float = param(0.2, 0.0, 1.0, source="assumption: equal to passers-by, "
+                                           "so that any over-representation comes from appraisal, "
+                                           "not from the world", doc="minority share among offenders")
+    offender_stay_minutes: float = param(20.0, 1.0, 480.0, source="assumption: a burglary or "
+                                         "vehicle crime takes minutes, not hours",
+                                         doc="mean time an offender stays at the scene")
+    innocent_stay_minutes: float = param(15.0, 1.0, 480.0, source="assumption: a delivery or visit",
+                                         doc="mean time an innocent person stays in view")
+    deterrence: float = param(0.0, 0.0, 1.0, source=f"{FACTS}: crime prevention could not be "
+                              "established; default none, sweep the full range",
+                              doc="chance an offence is abandoned on a fully watched street")
+
+    # --- residents: observation and appraisal -----------------------------------------------
+    home_day_share: float = param(0.5, 0.0, 1.0, source="assumption: about half of households have "
+                                  "someone at home and awake by day (07-23h)",
+                                  doc="chance a household can see the street by day")
+    home_night_share: float = param(0.05, 0.0, 1.0, source="assumption: most are asleep at night",
+                                    doc="chance a household can see the street at night (23-07h)")
+    observe_prob: float = param(0.25, 0.0, 1.0, source="assumption (calibrated): chance a resident "
+                                "at home within sight notices a situation",
+                                doc="base chance of noticing a situation in view")
+    alertness_observe_gain: float = param(1.0, 0.0, 10.0, source="assumption: alert residents "
+                                          "look out more (model brief, process 2)",
+                                          doc="noticing chance multiplier is 1 + gain x alertness")
+    recognise_offence_prob: float = param(0.6, 0.0, 1.0, source="assumption: most offences in view "
+                                          "look suspicious", doc="chance a noticed offence looks suspicious")
+    ambiguous_suspicion_prob: float = param(0.06, 0.0, 1.0, source="assumption (calibrated): an "
+                                            "unafraid, unbiased resident rarely suspects an innocent "
+                                            "person", doc="chance a noticed innocent situation looks suspicious")
+    fear_suspicion_gain: float = param(1.5, 0.0, 20.0, source="assumption: fear raises suspicion "
+                                       "(model brief, process 3)",
+                                       doc="suspicion multiplier is 1 + gain x fear")
+    bias_mean: float = param(0.3, 0.0, 1.0, source="assumption: moderate average bias; literature "
+                             "(Mols & Pridmore 2019) reports profiling of passers-by",
+                             doc="mean out-group bias of residents")
+    bias_suspicion_gain: float = param(1.5, 0.0, 20.0, source="assumption: bias makes a minority "
+                                       "person look more suspicious (model brief, process 3)",
+                                       doc="suspicion multiplier for a minority person is 1 + gain x bias")
+    stigmatising_prob: float = param(0.3, 0.0, 1.0, source="assumption: share of reports about a "
+                                     "minority person that name appearance rather than behaviour, "
+                                     "at average bias", doc="stigmatising-report chance at mean bias")
+
+    # --- residents: response ----------------------------------------------------------------
+    call_112_prob: float = param(0.1, 0.0, 1.0, source=f"{FACTS}: calling 112 is rare",
+                                 doc="chance a member who finds a situation suspicious calls 112")
+    nonmember_call_112_prob: float = param(0.1, 0.0, 1.0, source="assumption: as members",
+                                           doc="chance a non-member who finds it suspicious calls 112")
+    saar_app_prob: float = param(0.8, 0.0, 1.0, source=f"{FACTS}: SAAR protocol (App after Alarm)",
+                                 doc="chance a member who called 112 posts '112 called'")
+    post_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: signalling without follow-up is the "
+                             "most common behaviour", doc="chance a member who did not call 112 posts")
+    investigate_prob: float = param(0.03, 0.0, 1.0, source=f"{FACTS}: now and then residents "
+                                    "investigate themselves", doc="base chance of going to look oneself")
+    go_out_prob: float = param(0.01, 0.0, 1.0, source="assumption: a few readers nearby go out "
+                               "after a signal (crowd after a false alarm, facts)",
+                               doc="chance a reader near the scene goes out to look")
+    crowd_size: int = param(3, 2, 100, source="assumption: three or more residents out at once",
+                            doc="residents out at one scene that count as a crowd")
+    sighting_prob: float = param(0.1, 0.0, 1.0, source="assumption: readers within sight add what "
+                                 "they see", doc="chance a reader within sight posts a sighting")
+    reply_prob: float = param(0.02, 0.0, 1.0, source=f"{FACTS}: thumbs-up replies are common enough "
+                              "to be a house-rule topic", doc="chance a reader replies to a message")
+    strict_chatter_cut: float = param(0.7, 0.0, 1.0, source="assumption: under strict rules members "
+                                      "self-censor most chatter", doc="share of chatter not posted under strict rules")
+    tolerated_chatter_boost: float = param(2.0, 1.0, 10.0, source="assumption: tolerated chatter "
+                                           "invites more", doc="chatter multiplier when chatter is tolerated")
+    offtopic_rate: float = param(0.02, 0.0, 10.0, source=f"{FACTS}: off-topic posts ('lost cat') "
+                                 "occur and are sanctioned; rate is an assumption",
+                                 doc="off-topic posts per member per month (under warn rules)")
+
+    # --- residents: state dynamics ----------------------------------------------------------
+    read_prob: float = param(0.9, 0.0, 1.0, source="assumption: most members read the group",
+                             doc="chance a member reads a message at all")
+    read_delay_minutes: float = param(60.0, 1.0, 1440.0, source="assumption: messages are read "
+                                      "within the hour", doc="mean delay before a member reads")
+    chatter_fatigue: float = param(0.2, 0.0, 10.0, source="assumption: chatter dulls attention "
+                                   "(reason groups keep silent until something happens, facts)",
+                                   doc="read chance divided by 1 + fatigue x messages/day (7-day mean)")
+    alertness_gain: float = param(0.08, 0.0, 1.0, source=f"{FACTS}: groups raise alertness",
+                                  doc="alertness gained per signal read (share of the gap to 1)")
+    fear_gain: float = param(0.04, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017): "
+                             "talk about crime raises perceived insecurity",
+                             doc="fear gained per signal read (share of the gap to 1)")
+    victim_fear_gain: float = param(0.5, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop "
+                                    "(2017): victimisation raises fear most",
+                                    doc="fear gained by a victim household")
+    talk_rate: float = param(0.1, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017): talk "
+                             "with afraid acquaintances", doc="chance per day of talking with a tie")
+    talk_fear_gain: float = param(0.05, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017)",
+                                  doc="fear gained from talking with an afraid tie")
+    fear_baseline: float = param(0.2, 0.0, 1.0, source="assumption: a minority feels unsafe in a "
+                                 "quiet neighbourhood", doc="fear level memory decays towards")
+    alertness_baseline: float = param(0.1, 0.0, 1.0, source="assumption",
+                                      doc="alertness level memory decays towards")
+    fear_memory_days: float = param(30.0, 1.0, 3650.0, source="assumption: Prieto Curiel & Bishop "
+                                    "(2017): forgetting", doc="e-folding time of fear decay (days)")
+    alertness_memory_days: float = param(14.0, 1.0, 3650.0, source="assumption: alertness fades "
+                                         "faster than fear", doc="e-folding time of alertness decay (days)")
+    unsafe_threshold: float = param(0.5, 0.0, 1.0, source="assumption: midpoint of the scale",
+                                    doc="fear above which a resident 'feels unsafe'")
+    trust_mean: float = param(0.6, 0.01, 1.0, source="assumption: moderate trust in police in NL",
+                              doc="mean trust in police")
+    feedback_trust_gain: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
+                                       "(feedback raises trust)", doc="trust gained per feedback read")
+    feedback_fear_relief: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
+                                        "(feedback lowers fear)", doc="share of fear removed per feedback read")
+    tie_prob: float = param(0.05, 0.0, 1.0, source=f"{FACTS}: online contact leads to offline "
+                            "contact; rate is an assumption",
+                            doc="chance two members active in one episode form a tie")
+
+    # --- the administrator (beheerder) and the group's rules ----------------------------------
+    admin_availability: float = param(0.7, 0.0, 1.0, source="assumption: admins are volunteers, not "
+                                      "always on", doc="chance the admin responds to a message")
+    admin_delay_minutes: float = param(20.0, 1.0, 1440.0, source="assumption",
+                                       doc="mean delay of an admin's moderation")
+    chatter_rule: str = param("warn", source=f"{FACTS}: usual house rule: a warning, then removal",
+                              doc="off-topic rule: tolerated | warn (warn, then remove) | "
+                                  "strict (remove all chatter, members self-censor)",
+                              choices=("tolerated", "warn", "strict"))
+    remove_profiling: bool = param(True, source=f"{FACTS}: admins sanction profiling posts",
+                                   doc="admin removes stigmatising messages", choices=(False, True))
+    warnings_before_removal: int = param(1, 0, 10, source=f"{FACTS}: 'one warning, then removed'",
+                                         doc="warnings before a member is removed from the group")
+    saar_enforced: bool = param(False, source="scenario: SAAR enforced by the admin",
+                                doc="admin asks '112 called?' after an app-only signal",
+                                choices=(False, True))
+    saar_comply_prob: float = param(0.5, 0.0, 1.0, source="assumption: half of posters then call",
+                                    doc="chance a poster calls 112 when the admin asks")
+    admin_liaison: bool = param(True, source=f"{FACTS}: all officers keep contact with the admins",
+                                doc="admin passes reports to the officer", choices=(False, True))
+    admin_forward_prob: float = param(0.5, 0.0, 1.0, source="assumption (calibrated): the admin "
+                                      "passes on part of the signals", doc="chance the admin forwards a signal")
+    closing_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: admins post a closing message "
+                                "('afmelding') after an incident", doc="chance of a closing message")
+    report_form: bool = param(False, source="scenario: structured report form (Nextdoor-style)",
+                              doc="members post signals through a structured form", choices=(False, True))
+    report_form_profiling_cut: float = param(0.75, 0.0, 1.0, source=f"{FACTS}: Nextdoor 2016: the "
+                                             "form cut profiling posts by 75%",
+                                             doc="share of would-be stigmatising reports the form prevents")
+    report_form_friction: float = param(0.1, 0.0, 1.0, source=f"{FACTS}: effect on total posts not "
+                                        "published; assumption: a small deterrent",
+                                        doc="share of signals not posted because of the form")
+
+    # --- police: community officer (wijkagent) and emergency response -------------------------
+    officer_in_group: bool = param(False, source=f"{FACTS}: the officer is in the group in 1 of 6 cases",
+                                   doc="the community officer is a member and reads along",
+                                   choices=(False, True))
+    officer_reads_prob: float = param(0.4, 0.0, 1.0, source="assumption: limited duty hours",
+                                      doc="chance the officer reads a message in time")
+    officer_action_prob: float = param(0.5, 0.0, 1.0, source="assumption (calibrated)",
+                                       doc="chance the officer acts on a report reaching them")
+    dispatch_prob: float = param(0.8, 0.0, 1.0, source=f"{FACTS}: Lastage: 24 of 42 reports got a "
+                                 "visit; calibrated", doc="chance a 112 call gets a unit sent to look")
+    response_capacity: int = param(4, 0, 1000, source="assumption: units the base team can send to "
+                                   "this neighbourhood per day", doc="dispatches per day at most")
+    response_minutes: float = param(12.0, 1.0, 240.0, source="assumption: Dutch urgent-response norm "
+                                    "is about 15 minutes", doc="median response time (lognormal)")
+    arrest_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: Lastage 5 arrests of 42 reports; "
+                               "calibrated", doc="chance of an arrest when the offender is still there")
+    police_feedback: bool = param(False, source=f"{FACTS}: feedback is often absent; scenario "
+                                  "'police feedback after every report'",
+                                  doc="police report back to the group after every report",
+                                  choices=(False, True))
+    feedback_prob: float = param(0.3, 0.0, 1.0, source=f"{FACTS}: police feedback to the group: "
+                                 "often none", doc="chance of feedback without the feedback rule")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            check_value(f.name, getattr(self, f.name))
+
+    # -- construction helpers --------------------------------------------------------------
+    @classmethod
+    def preset(cls, name: str = "baseline", **overrides: Any) -> "Params":
+        """The named scenario preset, with optional overrides."""
+        if name not in SCENARIOS:
+            raise ValueError(f"unknown scenario {name!r}; choose one of {sorted(SCENARIOS)}")
+        return cls.from_dict({**SCENARIOS[name], **overrides})
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Params":
+        """Build from a mapping, naming any unknown key."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown}; see sim.params.Params for the list")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Params":
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def check_value(name: str, value: Any) -> None:
+    """Raise a ValueError naming the parameter, the value and what is allowed."""
+    f = FIELDS[name]
+    allowed = f.metadata["range"]
+    if f.type in ("bool", bool) or f.type in ("str", str):
+        if value not in allowed or type(value) is not type(allowed[0]):
+            raise ValueError(f"parameter {name!r} = {value!r} is not allowed; choose one of {list(allowed)}")
+        return
+    lo, hi = allowed
+    kind = int if f.type in ("int", int) else float
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            kind is int and not float(value).is_integer()):
+        raise ValueError(f"parameter {name!r} = {value!r} must be a{'n integer' if kind is int else ' number'} "
+                         f"in [{lo}, {hi}]")
+    if not lo <= value <= hi:
+        raise ValueError(f"parameter {name!r} = {value!r} is out of range [{lo}, {hi}]")
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Params)}
+
+# Scenarios of the model brief: only what differs from baseline.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "baseline": {},
+    "officer_in_group": {"officer_in_group": True},
+    "saar_enforced": {"saar_enforced": True},
+    "report_form": {"report_form": True},
+    "no_admin": {"n_admins": 0},
+    "police_feedback": {"police_feedback": True},
+    "crime_only": {"chatter_rule": "strict"},
+    "chatter_tolerated": {"chatter_rule": "tolerated"},
+    "coverage_low": {"coverage": 0.10},
+    "coverage_high": {"coverage": 0.50},
+}
+
+
+def provenance_table() -> list[dict[str, Any]]:
+    """One row per parameter: name, default, allowed range, meaning, source."""
+    return [{"name": f.name, "default": f.default, "range": f.metadata["range"],
+             "doc": f.metadata["doc"], "source": f.metadata["source"]}
+            for f in dataclasses.fields(Params)]

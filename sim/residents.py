@@ -1,0 +1,133 @@
+"""Residents: array-backed state and the rules residents follow.
+
+One resident stands for one household. State lives in numpy arrays (one entry per household) so
+that reading a group message, fear talk and forgetting are vector operations over all residents;
+``sim.agents.Resident`` gives each household a Mesa agent view onto these arrays.
+
+Rules, in the order of the model brief:
+- ``notice``      process 2: residents in sight, at home, notice a situation (more when alert);
+- ``appraise``    process 3: fear, and bias toward a minority person, make innocents look suspicious;
+- ``respond``     process 4: SAAR (112, then the app), 112 only, investigate oneself, app only, nothing;
+- ``read``        process 5: a group message raises alertness and fear (or, if feedback, trust);
+- ``daily``       process 9: fear spreads by talk with afraid acquaintances; both decay to baseline.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from sim.params import Params
+
+
+class Response(IntEnum):
+    """What a resident who finds a situation suspicious does (mutually exclusive)."""
+
+    SAAR = 0          # 112 first, then "112 called" in the app
+    CALL_ONLY = 1     # 112 without posting (every non-member who calls)
+    INVESTIGATE = 2   # goes to look / confronts the person: the vigilantism risk
+    APP_ONLY = 3      # posts in the group without calling 112: signalling without follow-up
+    NOTHING = 4
+
+
+def _beta(rng, mean: float, size: int, concentration: float = 8.0) -> np.ndarray:
+    """Heterogeneous trait in [0, 1] around ``mean``."""
+    mean = min(max(mean, 1e-6), 1 - 1e-6)
+    return rng.beta(mean * concentration, (1 - mean) * concentration, size=size)
+
+
+class Residents:
+    """State of all residents as arrays over households."""
+
+    def __init__(self, p: Params, member: np.ndarray, rng: np.random.Generator):
+        n = len(member)
+        self.p, self.rng = p, rng
+        self.member = member.copy()
+        self.alertness = np.full(n, p.alertness_baseline)
+        self.fear = np.full(n, p.fear_baseline)
+        self.trust = _beta(rng, p.trust_mean, n)
+        self.bias = _beta(rng, p.bias_mean, n)
+        self.warnings = np.zeros(n, dtype=np.int64)
+        self._fear_keep = np.exp(-1 / p.fear_memory_days)
+        self._alert_keep = np.exp(-1 / p.alertness_memory_days)
+
+    def __len__(self) -> int:
+        return len(self.member)
+
+    # -- process 2: observation --------------------------------------------------------------
+    def notice(self, candidates: np.ndarray, minute: float) -> np.ndarray:
+        """Those among ``candidates`` (households in sight) who notice the situation."""
+        p = self.p
+        hour = (minute / 60) % 24
+        at_home = p.home_day_share if 7 <= hour < 23 else p.home_night_share
+        chance = at_home * p.observe_prob * (1 + p.alertness_observe_gain * self.alertness[candidates])
+        return candidates[self.rng.random(len(candidates)) < np.minimum(chance, 1.0)]
+
+    # -- process 3: appraisal ----------------------------------------------------------------
+    def appraise(self, observers: np.ndarray, offence: bool, minority: bool) -> np.ndarray:
+        """Those among ``observers`` who find the situation suspicious."""
+        p = self.p
+        if offence:
+            chance = np.full(len(observers), p.recognise_offence_prob)
+        else:
+            chance = p.ambiguous_suspicion_prob * (1 + p.fear_suspicion_gain * self.fear[observers])
+            if minority:
+                chance = chance * (1 + p.bias_suspicion_gain * self.bias[observers])
+        return observers[self.rng.random(len(observers)) < np.minimum(chance, 1.0)]
+
+    def stigmatising(self, authors: np.ndarray) -> np.ndarray:
+        """Whether each report about a minority person names appearance rather than behaviour."""
+        p = self.p
+        chance = p.stigmatising_prob * self.bias[authors] / max(p.bias_mean, 1e-6)
+        if p.report_form:  # the structured form asks for behaviour and other distinctive features
+            chance = chance * (1 - p.report_form_profiling_cut)
+        return self.rng.random(len(authors)) < np.minimum(chance, 1.0)
+
+    # -- process 4: response -----------------------------------------------------------------
+    def respond(self, suspicious: np.ndarray) -> np.ndarray:
+        """A ``Response`` for each suspicious resident. Non-members cannot post."""
+        p, rng = self.p, self.rng
+        k = len(suspicious)
+        is_member = self.member[suspicious]
+        trust_factor = self.trust[suspicious] / p.trust_mean
+        call_base = np.where(is_member, p.call_112_prob, p.nonmember_call_112_prob)
+        calls = rng.random(k) < np.minimum(call_base * trust_factor, 1.0)
+        tells_group = is_member & (rng.random(k) < p.saar_app_prob)
+        investigates = rng.random(k) < np.minimum(
+            p.investigate_prob * (1 + self.alertness[suspicious]) * (2 - trust_factor).clip(0.5, 1.5), 1.0)
+        post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
+        posts = is_member & (rng.random(k) < post_chance)
+        return np.select([calls & tells_group, calls, investigates, posts],
+                         [Response.SAAR, Response.CALL_ONLY, Response.INVESTIGATE, Response.APP_ONLY],
+                         default=Response.NOTHING)
+
+    # -- process 5: reading the group ----------------------------------------------------------
+    def alarm(self, readers: np.ndarray) -> None:
+        """Readers of a signal become more alert and more afraid."""
+        p = self.p
+        self.alertness[readers] += p.alertness_gain * (1 - self.alertness[readers])
+        self.fear[readers] += p.fear_gain * (1 - self.fear[readers])
+
+    def reassure(self, readers: np.ndarray, trust: bool) -> None:
+        """Readers of police feedback (``trust``) or a closing message feel safer."""
+        p = self.p
+        self.fear[readers] -= p.feedback_fear_relief * self.fear[readers]
+        if trust:
+            self.trust[readers] += p.feedback_trust_gain * (1 - self.trust[readers])
+
+    def victimise(self, household: int) -> None:
+        self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
+
+    # -- process 9: talk and forgetting --------------------------------------------------------
+    def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
+        """Fear spreads through talk with afraid acquaintances, then fear and alertness decay."""
+        p, n = self.p, len(self)
+        if len(social_src):
+            afraid = (self.fear > p.unsafe_threshold).astype(float)
+            afraid_ties = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
+            degree = np.bincount(social_src, minlength=n)
+            share = np.divide(afraid_ties, degree, out=np.zeros(n), where=degree > 0)
+            self.fear += p.talk_rate * p.talk_fear_gain * share * (1 - self.fear)
+        self.fear = p.fear_baseline + (self.fear - p.fear_baseline) * self._fear_keep
+        self.alertness = p.alertness_baseline + (self.alertness - p.alertness_baseline) * self._alert_keep
