@@ -114,10 +114,12 @@ class NeighbourhoodWatch(Model):
 
         observers = res.notice(in_sight, s.minute)
         suspicious = res.appraise(observers, s.offence, s.minority)
-        responses = res.respond(suspicious)
-        act_at = s.minute + rng.exponential(REACTION_MINUTES, size=len(suspicious))
         t.add("observations", len(observers))
         t.add("suspicions", len(suspicious))
+        if not len(suspicious):  # the common case: nobody finds it suspicious
+            return
+        responses = res.respond(suspicious)
+        act_at = s.minute + rng.exponential(REACTION_MINUTES, size=len(suspicious))
         for r in Response:
             t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
 

@@ -43,9 +43,11 @@ class Neighbourhood:
         """The network as networkx, edges tagged ``kind`` = sight | social."""
         g = nx.Graph()
         g.add_nodes_from(range(self.n))
-        for i in range(self.n):
-            g.add_edges_from(((i, int(j)) for j in self.in_sight(i) if j > i), kind="sight")
-        g.add_edges_from(((int(a), int(b)) for a, b in zip(self.social_src, self.social_dst) if a < b),
+        src = np.repeat(np.arange(self.n), np.diff(self.sight_ptr))
+        sight = src < self.sight_idx
+        g.add_edges_from(zip(src[sight].tolist(), self.sight_idx[sight].tolist()), kind="sight")
+        social = self.social_src < self.social_dst
+        g.add_edges_from(zip(self.social_src[social].tolist(), self.social_dst[social].tolist()),
                          kind="social")
         return g
 

@@ -97,7 +97,7 @@ class Params:
                                           doc="noticing chance multiplier is 1 + gain x alertness")
     recognise_offence_prob: float = param(0.6, 0.0, 1.0, source="assumption: most offences in view "
                                           "look suspicious", doc="chance a noticed offence looks suspicious")
-    ambiguous_suspicion_prob: float = param(0.06, 0.0, 1.0, source="assumption (calibrated): an "
+    ambiguous_suspicion_prob: float = param(0.15, 0.0, 1.0, source="assumption (calibrated): an "
                                             "unafraid, unbiased resident rarely suspects an innocent "
                                             "person", doc="chance a noticed innocent situation looks suspicious")
     fear_suspicion_gain: float = param(1.5, 0.0, 20.0, source="assumption: fear raises suspicion "
