@@ -1,0 +1,60 @@
+"""The structured config: a mistyped key or a value of the wrong type is an error at composition.
+
+The ``params`` node is generated from ``sim.params.FIELDS``, so the model's parameter list stays
+the one source of truth. Ranges are not checked here but by ``sim.Params`` itself, before any run
+(see ``experiments.sweep``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+import sim
+from sim.params import FIELDS
+
+_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+ParamsConf = dataclasses.make_dataclass(
+    "ParamsConf",
+    [(name, _TYPES.get(f.type, f.type), field(default=f.default)) for name, f in FIELDS.items()],
+)
+ParamsConf.__doc__ = "Every sim.Params field, typed, with the model's defaults."
+
+
+@dataclass
+class ExperimentConf:
+    """What one run needs besides the case and scenario choices (see conf/config.yaml)."""
+
+    params: ParamsConf = field(default_factory=ParamsConf)  # type: ignore[valid-type]
+    seed: int = 0
+    days: int = 365
+    results_dir: str = "results"
+    compare: bool = True
+    runner: str = "sim.run"
+
+
+ConfigStore.instance().store(name="buurtsim_schema", node=ExperimentConf)
+
+# Unique per invocation (cached, so every job of a sweep resolves the same sweep directory).
+OmegaConf.register_new_resolver("unique", lambda: f"{os.getpid()}-{uuid.uuid4().hex[:6]}",
+                                use_cache=True, replace=True)
+
+
+def to_params(cfg: DictConfig) -> sim.Params:
+    """The composed ``params`` node as validated model parameters (ValueError names the culprit)."""
+    return sim.Params.from_dict(OmegaConf.to_container(cfg.params, resolve=True))
+
+
+def check_run(cfg: DictConfig) -> sim.Params:
+    """Validate everything a run takes from the config; return its parameters."""
+    for name in ("seed", "days"):
+        value, low = cfg[name], 0 if name == "seed" else 1
+        if value < low:
+            raise ValueError(f"{name} = {value} must be at least {low}")
+    return to_params(cfg)

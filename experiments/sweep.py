@@ -1,0 +1,205 @@
+"""The Hydra app: one job = one simulation run; a callback turns a multirun into a sweep.
+
+Hydra's multirun alone stops at the first failed job, has no resume and prints a line per job.
+Here:
+
+- before any run, :class:`SweepCallback` composes the config of every job and validates its
+  parameters, so an unknown case or scenario or an out-of-range value stops the sweep with a
+  message naming it;
+- a job that fails records its error in ``jobs/<n>/run.json`` and returns normally, so the
+  other jobs go on; the sweep reports the failures at the end and exits with status 1;
+- a job whose key is already in the run cache is not run again (resume);
+- a progress bar counts finished jobs; at the end the sweep writes its tables and, with
+  ``compare=true``, the comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+import sim
+from experiments import store
+from experiments.schema import check_run
+
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+_sweep_errors: list[str] = []   # set by the callback in the launching process; exit status 1
+
+
+def identity(cfg: DictConfig, choices: Any) -> dict[str, Any]:
+    """Which run this is: the chosen case, scenario and calibration, seed and days."""
+    return {"case": choices["case"], "scenario": choices["scenario"],
+            "calibration": choices["calibration"], "seed": int(cfg.seed), "days": int(cfg.days)}
+
+
+def run_one(cfg: DictConfig) -> dict[str, Any]:
+    """One Hydra job: simulate one run (unless it is cached) and leave a record of it."""
+    logging.getLogger("MESA").setLevel(logging.ERROR)
+    hc = HydraConfig.get()
+    record: dict[str, Any] = {**identity(cfg, hc.runtime.choices), "status": "failed",
+                              "overrides": list(hc.overrides.task), "key": None, "params": None}
+    cache = store.cache_dir(cfg.results_dir)
+    try:
+        params = check_run(cfg)
+        record["params"] = params.to_dict()
+        record["key"] = key = store.run_key(record, record["params"], cfg.runner)
+        if store.cached(cache, key):
+            record["status"] = "cached"
+        else:
+            simulate = hydra.utils.get_method(cfg.runner)
+            start = time.perf_counter()
+            result = simulate(params, seed=record["seed"], days=record["days"])
+            record["seconds"] = time.perf_counter() - start
+            store.save_run(cache, key, {k: v for k, v in record.items() if k != "status"}, result)
+            record["status"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure of a run is recorded, not raised
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc()
+    out = Path(hc.runtime.output_dir)
+    store.write_json(out / "run.json", record)
+    if hc.mode == RunMode.RUN:
+        finish_single(cfg, out, record)
+    return record
+
+
+def finish_single(cfg: DictConfig, out: Path, record: dict[str, Any]) -> None:
+    """A single run: write its tables and provenance, show its summary, raise if it failed."""
+    write_provenance(out, cfg, HydraConfig.get().runtime.choices, [record["overrides"]])
+    runs = store.write_tables(out, [record], store.cache_dir(cfg.results_dir))
+    if record["status"] == "failed":
+        raise RuntimeError(f"run failed: {record['error']}")
+    print(f"{record['case']} / {record['scenario']} / seed {record['seed']}, "
+          f"{record['days']} days ({record['status']}) -> {out}")
+    for name in sim.OUTCOME_NAMES:
+        print(f"  {name:34s} {runs.iloc[0][name]:12.4g}")
+
+
+def write_provenance(out: Path, cfg: DictConfig, choices: Any, jobs: Sequence[Sequence[str]]) -> None:
+    """The resolved config, the job overrides, package versions and the git commit."""
+    plain = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]),
+                                   resolve=True)
+    store.atomic_write(out / "config.yaml", lambda p: p.write_text(OmegaConf.to_yaml(plain)))
+    store.write_json(out / "provenance.json", {
+        "command": sys.argv, "choices": dict(choices), "jobs": [list(j) for j in jobs],
+        "versions": store.versions(), "git": store.git_state()})
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+def planned_jobs(config: DictConfig) -> list[list[str]]:
+    """The overrides of every job, as Hydra's basic sweeper will expand them."""
+    sweep_params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in sweep_params.items()]
+    arguments += list(config.hydra.overrides.task)
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+    return [job for batch in batches for job in batch]
+
+
+def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
+    """Compose and validate every job before any runs; return the run keys."""
+    gh = GlobalHydra.instance()
+    keys = []
+    for job in jobs:
+        try:
+            cfg = gh.hydra.compose_config(config.hydra.job.config_name, job, run_mode=RunMode.RUN,
+                                          with_log_configuration=False)
+            params = check_run(cfg)
+        except Exception as error:
+            raise SystemExit(f"error in sweep job {' '.join(job)}: {error}") from None
+        ident = identity(cfg, cfg.hydra.runtime.choices)
+        keys.append(store.run_key(ident, params.to_dict(), cfg.runner))
+    return keys
+
+
+class Progress:
+    """A tqdm bar over the jobs of a sweep, fed by the job records appearing on disk."""
+
+    def __init__(self, sweep_dir: Path, total: int):
+        self.sweep_dir, self.stop = sweep_dir, threading.Event()
+        self.bar = tqdm(total=total, unit="run", desc="runs", dynamic_ncols=True)
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _count(self) -> int:
+        return sum(1 for _ in self.sweep_dir.glob("jobs/*/run.json"))
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.5):
+            self.bar.update(self._count() - self.bar.n)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.bar.update(self._count() - self.bar.n)
+        self.bar.close()
+
+
+class SweepCallback(Callback):
+    """Checks before a sweep, progress during it, tables and comparison after it."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.jobs: list[list[str]] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"progress": None, "jobs": []}  # jobs get a copy of the callback; no thread there
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.jobs = planned_jobs(config)
+        keys = check_jobs(config, self.jobs)
+        cache = store.cache_dir(config.results_dir)
+        done = sum(store.cached(cache, k) for k in keys)
+        sweep_dir = Path(config.hydra.sweep.dir)
+        print(f"sweep: {len(self.jobs)} runs ({done} already done, skipped), {config.days} days "
+              f"each, launcher {config.hydra.launcher._target_.rsplit('.', 1)[-1]}\n"
+              f"  -> {sweep_dir}", file=sys.stderr)
+        self.progress = Progress(sweep_dir, len(self.jobs))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.progress:
+            self.progress.close()
+        try:  # Hydra turns a callback's exception into a warning; make it an exit status
+            self.finish(config)
+        except Exception:  # noqa: BLE001
+            traceback.print_exc()
+            _sweep_errors.append("the sweep's tables or comparison could not be written")
+
+    def finish(self, config: DictConfig) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        records = store.job_records(sweep_dir)
+        write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)
+        runs = store.write_tables(sweep_dir, records, store.cache_dir(config.results_dir))
+        counts = runs["status"].value_counts().to_dict()
+        print(f"sweep done: {counts}; tables in {sweep_dir}", file=sys.stderr)
+        failed = runs[runs["status"] == "failed"]
+        if config.compare and len(failed) < len(runs):
+            from experiments import compare
+            compare.main([str(sweep_dir)])
+        if len(failed):
+            print(f"{len(failed)} run(s) failed; see {sweep_dir / 'failures.csv'}:", file=sys.stderr)
+            for r in failed.itertuples():
+                print(f"  {r.case} / {r.scenario} / seed {r.seed}: {r.error}", file=sys.stderr)
+            _sweep_errors.append(f"{len(failed)} run(s) failed")
+
+
+def main() -> None:
+    """``python -m experiments.run [overrides]``; ``-m`` sweeps (see conf/config.yaml)."""
+    hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(run_one)()
+    if _sweep_errors:
+        sys.exit("; ".join(_sweep_errors))
