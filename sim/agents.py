@@ -1,21 +1,23 @@
-"""Mesa agents: one per household, plus the community officer.
+"""Mesa agents for households: residents and administrators (beheerders).
 
 The residents' state lives in arrays (``sim.residents.Residents``) for speed; these agents are
 views onto one household's entries, so that Mesa tools and the app can treat households as agents.
+The police agents (emergency response, community officer) live in ``sim.police``.
 """
 
 from __future__ import annotations
 
-from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 
 class Resident(FixedAgent):
     """A household on the neighbourhood network (one resident stands for the household)."""
 
-    def __init__(self, model, node: int, cell):
+    role = "resident"
+
+    def __init__(self, model, cell):
         super().__init__(model)
-        self.node = node
+        self.node = cell.coordinate
         self.cell = cell
 
     @property
@@ -38,14 +40,8 @@ class Resident(FixedAgent):
     def bias(self) -> float:
         return float(self.model.residents.bias[self.node])
 
-    @property
-    def role(self) -> str:
-        return "admin" if self.node in self.model.admin_nodes else ("member" if self.member else "resident")
 
+class Administrator(Resident):
+    """A member who moderates the group and is the line to the officer (rules in ``sim.chat``)."""
 
-class CommunityOfficer(Agent):
-    """The wijkagent: in the group or not (scenario); acts through ``sim.police.Police``."""
-
-    def __init__(self, model, in_group: bool):
-        super().__init__(model)
-        self.in_group = in_group
+    role = "admin"

@@ -21,7 +21,7 @@ from mesa import Model
 from mesa.discrete_space import Network
 
 from sim import neighbourhood
-from sim.agents import CommunityOfficer, Resident
+from sim.agents import Administrator, Resident
 from sim.chat import POLICE, ChatGroup
 from sim.outcomes import COUNTS, Tally, snapshot, summarise
 from sim.params import Params
@@ -31,7 +31,6 @@ from sim.world import MINUTES_PER_DAY, Situation, World
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
-REACTION_MINUTES = 5.0  # mean delay between noticing and acting (assumption: minutes, not hours)
 VICTIMISING_KINDS = ("burglary", "attempted_burglary")
 
 
@@ -54,7 +53,7 @@ class NeighbourhoodWatch(Model):
         self.residents = Residents(p, self.hood.member, self.behaviour_rng)
         self.admin_nodes = self.hood.admins
         self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, self.behaviour_rng)
-        self.police = Police(p, self.tally, self.behaviour_rng)
+        self.police = Police(self, p, self.tally, self.behaviour_rng)
         self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
         self._new_ties: list[tuple[int, int]] = []
 
@@ -63,8 +62,7 @@ class NeighbourhoodWatch(Model):
         if with_space:  # Mesa's network space, for Mesa tools and the app
             self.grid = Network(self.graph, layout=self.positions, random=self.random)
             for cell in self.grid.all_cells:
-                Resident(self, cell.coordinate, cell)
-        self.officer = CommunityOfficer(self, p.officer_in_group)
+                (Administrator if cell.coordinate in self.admin_nodes else Resident)(self, cell)
 
         self.today: list[Situation] = []
         self.situations: list[Situation] = []
@@ -119,7 +117,7 @@ class NeighbourhoodWatch(Model):
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
         responses = res.respond(suspicious)
-        act_at = s.minute + rng.exponential(REACTION_MINUTES, size=len(suspicious))
+        act_at = s.minute + rng.exponential(p.reaction_minutes, size=len(suspicious))
         for r in Response:
             t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
 
@@ -147,7 +145,7 @@ class NeighbourhoodWatch(Model):
             if kind == "signal" and p.saar_enforced:
                 asked_at = self.chat.ask_saar(msg)
                 if asked_at is not None and rng.random() < p.saar_comply_prob:
-                    police_contacts.append((asked_at + REACTION_MINUTES, "112"))
+                    police_contacts.append((asked_at + p.reaction_minutes, "112"))
         if posts and p.admin_liaison:
             admin = self.chat.admin_acts()
             if admin is not None and rng.random() < p.admin_forward_prob:
@@ -173,7 +171,7 @@ class NeighbourhoodWatch(Model):
         for minute, channel in sorted(police_contacts):
             report = self.police.receive(s, channel, minute)
         over_at = max([s.gone_at] + [m for m, _ in police_contacts])
-        if report is not None and self.police.gives_feedback(report):
+        if report is not None and self.police.officer.gives_feedback(report):
             self._feedback(s, over_at)
         if posts:
             res.reassure(self.chat.close(s, over_at), trust=False)
@@ -198,7 +196,7 @@ class NeighbourhoodWatch(Model):
         chance = np.minimum(p.go_out_prob * (1 + self.residents.alertness[readers[near]]), 1.0)
         out = rng.random(int(near.sum())) < chance
         for reader, minute in zip(readers[near][out], read_at[near][out]):
-            self._confront(s, minute + REACTION_MINUTES)
+            self._confront(s, minute + p.reaction_minutes)
             participants.add(int(reader))
         n_replies = rng.binomial(len(readers), min(p.reply_prob * self.chat.chatter_multiplier, 1.0))
         for i in rng.choice(len(readers), size=n_replies, replace=False) if n_replies else ():
@@ -208,9 +206,7 @@ class NeighbourhoodWatch(Model):
 
     def _police_in_group(self, msg) -> list[tuple[float, str]]:
         """The officer, when a member, reads a signal and so the police learn of it."""
-        if not self.params.officer_in_group:
-            return []
-        delay = self.police.officer_reads(self.chat.read_chance(self.params.officer_reads_prob))
+        delay = self.police.officer.reads(self.chat.read_chance(self.params.officer_reads_prob))
         return [] if delay is None else [(msg.minute + delay, "officer")]
 
     def _feedback(self, s: Situation, minute: float) -> None:

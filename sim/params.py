@@ -114,6 +114,11 @@ class Params:
                                      "at average bias", doc="stigmatising-report chance at mean bias")
 
     # --- residents: response ----------------------------------------------------------------
+    reaction_minutes: float = param(5.0, 0.1, 120.0, source="assumption: people act within minutes "
+                                    "of noticing", doc="mean delay between noticing and acting")
+    trait_concentration: float = param(8.0, 1.0, 1000.0, source="assumption: moderate heterogeneity",
+                                       doc="beta concentration of trust and bias across residents "
+                                           "(higher = more alike)")
     call_112_prob: float = param(0.1, 0.0, 1.0, source=f"{FACTS}: calling 112 is rare",
                                  doc="chance a member who finds a situation suspicious calls 112")
     nonmember_call_112_prob: float = param(0.1, 0.0, 1.0, source="assumption: as members",
@@ -228,6 +233,8 @@ class Params:
                                    "this neighbourhood per day", doc="dispatches per day at most")
     response_minutes: float = param(12.0, 1.0, 240.0, source="assumption: Dutch urgent-response norm "
                                     "is about 15 minutes", doc="median response time (lognormal)")
+    response_spread: float = param(0.5, 0.0, 2.0, source="assumption: response times vary "
+                                   "within a factor of about 1.6", doc="sigma of log response time")
     arrest_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: Lastage 5 arrests of 42 reports; "
                                "calibrated", doc="chance of an arrest when the offender is still there")
     police_feedback: bool = param(False, source=f"{FACTS}: feedback is often absent; scenario "

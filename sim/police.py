@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from mesa import Agent
 
 from sim.outcomes import Tally
 from sim.params import Params
@@ -25,24 +26,102 @@ MUNICIPAL_KINDS = ("vandalism",)  # public-space damage: the municipality's work
 
 @dataclass
 class Report:
+    """A situation known to the police, and what they did about it."""
+
     situation: Situation
-    channel: str                        # first channel
+    channel: str                                         # first channel
     minute: float
     follow_ups: set[str] = field(default_factory=set)   # look | municipality | officer
     met_offender: bool = False
 
+    def follow_up(self, kind: str, tally: Tally) -> None:
+        if kind in self.follow_ups:
+            return
+        if not self.follow_ups:
+            tally.add("follow_ups")
+        self.follow_ups.add(kind)
+        tally.add(f"follow_up_{kind}")
 
-class Police:
-    """Emergency response and community officer for one neighbourhood."""
 
-    def __init__(self, p: Params, tally: Tally, rng: np.random.Generator):
-        self.p, self.tally, self.rng = p, tally, rng
-        self.reports: dict[int, Report] = {}
+class EmergencyResponse(Agent):
+    """112 dispatch and the base team's units: limited units a day, lognormal response times."""
+
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+        super().__init__(model)
+        self.p, self.tally, self._rng = p, tally, rng
         self.dispatched_today = 0
         self._log_median = math.log(p.response_minutes)
 
+    def answer_call(self, report: Report, minute: float) -> None:
+        """A 112 call: send a unit (mostly), else pass public-space matters to the municipality."""
+        if "look" in report.follow_ups:
+            return
+        if self._rng.random() < self.p.dispatch_prob and self.send_unit(report, minute):
+            return
+        if report.situation.kind in MUNICIPAL_KINDS:
+            report.follow_up("municipality", self.tally)
+
+    def send_unit(self, report: Report, minute: float) -> bool:
+        """Send a unit to look, capacity permitting; arrest if the offender is still there."""
+        if self.dispatched_today >= self.p.response_capacity:
+            return False
+        self.dispatched_today += 1
+        response = float(self._rng.lognormal(self._log_median, self.p.response_spread))
+        self.tally.add("response_minutes_total", response)
+        report.follow_up("look", self.tally)
+        s = report.situation
+        if not s.offence:
+            self.tally.add("false_alarms")
+        elif minute + response < s.gone_at and not report.met_offender:
+            report.met_offender = True
+            self.tally.add("follow_ups_met_offender")
+            if self._rng.random() < self.p.arrest_prob:
+                s.arrested, s.left_at = True, minute + response
+                self.tally.add("arrests")
+        return True
+
+
+class CommunityOfficer(Agent):
+    """The wijkagent: reads the group when a member, acts on reports, gives feedback."""
+
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+        super().__init__(model)
+        self.p, self.tally, self._rng = p, tally, rng
+        self.in_group = p.officer_in_group
+
+    def reads(self, read_chance: float) -> float | None:
+        """Reads a group message (limited hours): the delay in minutes, or None if missed."""
+        if self.in_group and self._rng.random() < read_chance:
+            return float(self._rng.exponential(self.p.read_delay_minutes))
+        return None
+
+    def handle(self, report: Report, minute: float, response: EmergencyResponse) -> None:
+        """Acts on a report: a unit if it is still going on, else the municipality or own action."""
+        if self._rng.random() >= self.p.officer_action_prob:
+            return
+        s = report.situation
+        if minute < s.gone_at and "look" not in report.follow_ups and response.send_unit(report, minute):
+            return
+        report.follow_up("municipality" if s.kind in MUNICIPAL_KINDS else "officer", self.tally)
+
+    def gives_feedback(self, report: Report) -> bool:
+        """Feedback to the group: after every report under the feedback rule, else sometimes."""
+        if self.p.police_feedback:
+            return True
+        return bool(report.follow_ups) and self._rng.random() < self.p.feedback_prob
+
+
+class Police:
+    """Where situations reach the police, through the three channels, as reports."""
+
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+        self.tally = tally
+        self.response = EmergencyResponse(model, p, tally, rng)
+        self.officer = CommunityOfficer(model, p, tally, rng)
+        self.reports: dict[int, Report] = {}
+
     def new_day(self) -> None:
-        self.dispatched_today = 0
+        self.response.dispatched_today = 0
 
     def receive(self, situation: Situation, channel: str, minute: float) -> Report:
         """A channel brings the situation to the police at ``minute``."""
@@ -53,63 +132,7 @@ class Police:
             self.tally.add("police_reports")
             self.tally.add(f"reports_via_{channel}")
         if channel == "112":
-            self._answer_call(report, minute)
+            self.response.answer_call(report, minute)
         else:
-            self._officer_handles(report, minute)
+            self.officer.handle(report, minute, self.response)
         return report
-
-    def officer_reads(self, read_chance: float) -> float | None:
-        """The officer in the group reads a message (limited hours): delay in minutes, or None."""
-        if self.rng.random() < read_chance:
-            return float(self.rng.exponential(self.p.read_delay_minutes))
-        return None
-
-    def gives_feedback(self, report: Report) -> bool:
-        """Feedback to the group: after every report under the feedback rule, else sometimes."""
-        if self.p.police_feedback:
-            return True
-        return bool(report.follow_ups) and self.rng.random() < self.p.feedback_prob
-
-    # -- follow-up ------------------------------------------------------------------------------
-    def _answer_call(self, report: Report, minute: float) -> None:
-        if "look" in report.follow_ups:
-            return
-        if self.rng.random() < self.p.dispatch_prob and self._send_unit(report, minute):
-            return
-        if report.situation.kind in MUNICIPAL_KINDS:
-            self._follow_up(report, "municipality")
-
-    def _officer_handles(self, report: Report, minute: float) -> None:
-        if self.rng.random() >= self.p.officer_action_prob:
-            return
-        s = report.situation
-        if minute < s.gone_at and "look" not in report.follow_ups and self._send_unit(report, minute):
-            return
-        self._follow_up(report, "municipality" if s.kind in MUNICIPAL_KINDS else "officer")
-
-    def _send_unit(self, report: Report, minute: float) -> bool:
-        """Send a unit to look, capacity permitting; arrest if the offender is still there."""
-        if self.dispatched_today >= self.p.response_capacity:
-            return False
-        self.dispatched_today += 1
-        response = float(self.rng.lognormal(self._log_median, 0.5))
-        self.tally.add("response_minutes_total", response)
-        self._follow_up(report, "look")
-        s = report.situation
-        if not s.offence:
-            self.tally.add("false_alarms")
-        elif minute + response < s.gone_at and not report.met_offender:
-            report.met_offender = True
-            self.tally.add("follow_ups_met_offender")
-            if self.rng.random() < self.p.arrest_prob:
-                s.arrested, s.left_at = True, minute + response
-                self.tally.add("arrests")
-        return True
-
-    def _follow_up(self, report: Report, kind: str) -> None:
-        if kind in report.follow_ups:
-            return
-        if not report.follow_ups:
-            self.tally.add("follow_ups")
-        report.follow_ups.add(kind)
-        self.tally.add(f"follow_up_{kind}")

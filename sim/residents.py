@@ -31,7 +31,7 @@ class Response(IntEnum):
     NOTHING = 4
 
 
-def _beta(rng, mean: float, size: int, concentration: float = 8.0) -> np.ndarray:
+def _beta(rng, mean: float, size: int, concentration: float) -> np.ndarray:
     """Heterogeneous trait in [0, 1] around ``mean``."""
     mean = min(max(mean, 1e-6), 1 - 1e-6)
     return rng.beta(mean * concentration, (1 - mean) * concentration, size=size)
@@ -46,8 +46,8 @@ class Residents:
         self.member = member.copy()
         self.alertness = np.full(n, p.alertness_baseline)
         self.fear = np.full(n, p.fear_baseline)
-        self.trust = _beta(rng, p.trust_mean, n)
-        self.bias = _beta(rng, p.bias_mean, n)
+        self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
+        self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)
         self.warnings = np.zeros(n, dtype=np.int64)
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
@@ -94,8 +94,10 @@ class Residents:
         call_base = np.where(is_member, p.call_112_prob, p.nonmember_call_112_prob)
         calls = rng.random(k) < np.minimum(call_base * trust_factor, 1.0)
         tells_group = is_member & (rng.random(k) < p.saar_app_prob)
+        # Epstein-style: alert residents who trust the police less take matters in hand
+        distrust = (2 - trust_factor).clip(0.5, 1.5)
         investigates = rng.random(k) < np.minimum(
-            p.investigate_prob * (1 + self.alertness[suspicious]) * (2 - trust_factor).clip(0.5, 1.5), 1.0)
+            p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0)
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
         posts = is_member & (rng.random(k) < post_chance)
         return np.select([calls & tells_group, calls, investigates, posts],
