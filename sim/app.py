@@ -97,6 +97,15 @@ class Arm:
     def __post_init__(self):
         self.xy = r.frame(self.model.positions)
         self.streets = r.edge_path(self.xy, self.model.graph, "sight")
+        self._background = (-1, "")
+
+    def background(self) -> str:
+        """Streets and social ties; redrawn only when a tie has formed."""
+        edges = self.model.graph.number_of_edges()
+        if self._background[0] != edges:
+            ties = r.edge_path(self.xy, self.model.graph, "social")
+            self._background = (edges, r.map_background(self.xy, self.streets, ties))
+        return self._background[1]
 
     def step(self) -> None:
         self.model.step()
@@ -167,35 +176,39 @@ MODEL_PARAMS = {
 def Switches():
     lang = language.value
     with solara.Row(style={"align-items": "center"}):
-        solara.ToggleButtonsSingle(value=colour_by, values=["fear", "alertness"],
-                                   children=[solara.Button(r.word("colour_fear", lang), value="fear", text=True),
-                                             solara.Button(r.word("colour_alertness", lang), value="alertness",
-                                                           text=True)])
-        solara.ToggleButtonsSingle(value=language, values=list(r.LANGUAGES),
-                                   children=[solara.Button("NL", value="nl", text=True),
-                                             solara.Button("EN", value="en", text=True)])
+        with solara.ToggleButtonsSingle(value=colour_by):
+            solara.Button(r.word("colour_fear", lang), value="fear", text=True)
+            solara.Button(r.word("colour_alertness", lang), value="alertness", text=True)
+        with solara.ToggleButtonsSingle(value=language):
+            for lang_code in r.LANGUAGES:
+                solara.Button(lang_code.upper(), value=lang_code, text=True)
 
 
-def _html(markup: str, style: str = ""):
-    return solara.HTML(tag="div", unsafe_innerHTML=markup, style=style)
+def _html(markup: str, style: str = "", classes: list[str] | None = None):
+    return solara.HTML(tag="div", unsafe_innerHTML=markup, style=style, classes=classes or [])
 
 
 @solara.component
-def ArmPane(arm: Arm, index: int, day: int, case: str, chat_height: str):
-    lang, res = language.value, arm.model.residents
-    p = arm.model.params
+def ArmPane(arm: Arm, index: int, day: int, case: str, side_by_side: bool):
+    """One arrangement: its street map and, beside or below it, its group chat."""
+    lang, res, p = language.value, arm.model.residents, arm.model.params
     with solara.Card(classes=["bs-pane"], style={"border-top": f"5px solid {r.ARM_COLOURS[index]}"}):
         solara.Text(f"{'AB'[index]}: {r.scenario_name(arm.arrangement, lang)}",
                     style={"font-size": "18px", "font-weight": "700", "color": r.ARM_COLOURS[index]})
-        solara.Text(f"{r.word('day', lang)} {day} · {r.word('case', lang)}: {case} · "
+        solara.Text(f" {r.word('day', lang)} {day} · {r.word('case', lang)}: {case} · "
                     f"{len(res.member)} {r.word('households', lang)} · {int(res.member.sum())} "
-                    f"{r.word('members', lang)}", classes=["bs-daytext"])
-        _html(r.map_svg(arm.xy, arm.streets, r.edge_path(arm.xy, arm.model.graph, "social"), res.member,
-                        getattr(res, colour_by.value), arm.model.admin_nodes, colour_by.value,
-                        arm.model.today, p.officer_in_group), style="height:300px")
-        _html(r.map_legend(colour_by.value, p.officer_in_group, lang))
-        solara.Text(r.word("chat", lang), style={"font-weight": "700", "margin-top": "6px"})
-        _html(r.chat_html(arm.model.chat.log, lang), style=f"height:{chat_height}")
+                    f"{r.word('members', lang)}")
+        with solara.Columns([3, 2]) if side_by_side else solara.Column():
+            with solara.Column(gap="4px"):
+                with solara.Div(style={"position": "relative", "height": "420px" if side_by_side else "340px"}):
+                    _html(arm.background())
+                    _html(r.map_svg(arm.xy, res.member, getattr(res, colour_by.value), arm.model.admin_nodes,
+                                    colour_by.value, arm.model.today, p.officer_in_group))
+                _html(r.map_legend(colour_by.value, p.officer_in_group, lang))
+            with solara.Column(gap="4px"):
+                solara.Text(r.word("chat", lang), style={"font-weight": "700"})
+                _html(r.chat_html(arm.model.chat.log, lang), style="height:460px" if side_by_side else
+                      "height:300px", classes=["bs-chat-box"])
 
 
 @solara.component
@@ -210,7 +223,7 @@ def Main(model: solara.Reactive):
     arms = workshop.arms
     with solara.Columns([1] * len(arms)):
         for i, arm in enumerate(arms):
-            ArmPane(arm, i, workshop.day, workshop.case, "260px" if len(arms) > 1 else "320px")
+            ArmPane(arm, i, workshop.day, workshop.case, side_by_side=len(arms) == 1)
     if len(arms) > 1:
         solara.Text(r.word("same_seed", lang), style={"font-style": "italic"})
     series = [(a.arrangement, a.recent) for a in arms]

@@ -82,16 +82,17 @@ MESSAGE_TEXTS = {
                       "Persoon bij nr. {node} die hier echt niet hoort, kijk maar naar hem."],
                      ["Suspicious type at no. {node}, doesn't look like he lives here.",
                       "Person at no. {node} who really doesn't belong here, just look at him."]),
-    "saar": (["112 gebeld ✅ Verdachte persoon bij nr. {node}, politie is onderweg.",
+    "saar": (["112 gebeld! Verdachte persoon bij nr. {node}, politie is onderweg.",
               "SAAR: 112 gebeld over nr. {node}. Blijf binnen, niet zelf op af."],
-             ["Called 112 ✅ Suspicious person at no. {node}, police on their way.",
+             ["Called 112! Suspicious person at no. {node}, police on their way.",
               "SAAR: 112 called about no. {node}. Stay inside, don't go yourself."]),
     "sighting": (["Ik zie hem ook, bij nr. {node}.", "Klopt, loopt nu richting het eind van de straat."],
                  ["I can see him too, at no. {node}.", "Right, now walking towards the end of the street."]),
-    "reply": (["👍", "Dank voor het melden!", "Ik let op 👀"], ["👍", "Thanks for reporting!", "Keeping an eye out 👀"]),
-    "offtopic": (["Wie heeft mijn grijze kat gezien? 🐈", "Heeft iemand een ladder te leen?",
+    "reply": (["Top, dank!", "Dank voor het melden!", "Ik let ook op."],
+              ["Great, thanks!", "Thanks for reporting!", "Keeping an eye out too."]),
+    "offtopic": (["Wie heeft mijn grijze kat gezien?", "Heeft iemand een ladder te leen?",
                   "Wat een herrie gisteravond, weet iemand wat dat was?"],
-                 ["Has anyone seen my grey cat? 🐈", "Can anyone lend me a ladder?",
+                 ["Has anyone seen my grey cat?", "Can anyone lend me a ladder?",
                   "What a racket last night, does anyone know what it was?"]),
     "admin_question": (["Heb je 112 gebeld? Eerst bellen, dan appen (SAAR)."],
                        ["Did you call 112? Call first, then app (SAAR)."]),
@@ -229,14 +230,14 @@ def chat_html(log: Sequence, lang: str, limit: int = 40) -> str:
         if msg.stigmatising:
             marks += f'<div class="bs-mark bs-stig">⚠ {word("stigmatising", lang)}</div>'
         if msg.removed:
-            marks += f'<div class="bs-mark bs-removed">🚫 {word("removed", lang)}</div>'
+            marks += f'<div class="bs-mark bs-removed">✕ {word("removed", lang)}</div>'
         classes = f"bs-msg bs-{role}" + (" bs-is-removed" if msg.removed else "") + \
             (" bs-is-stig" if msg.stigmatising else "")
         who = f"{_pick(ROLE_NAMES[role], lang)} · {pseudonym(msg.author, role, lang)}"
         parts.append(f'<div class="{classes}" data-kind="{html.escape(msg.kind)}">'
                      f'<div class="bs-who">{html.escape(who)}</div>'
-                     f'<div class="bs-text">{html.escape(message_text(msg, lang))}</div>{marks}'
-                     f'<div class="bs-time">{_clock(msg.minute)}</div></div>')
+                     f'<div class="bs-text">{html.escape(message_text(msg, lang))}'
+                     f'<span class="bs-time">{_clock(msg.minute)}</span></div>{marks}</div>')
     # column-reverse keeps the newest message in view without any JavaScript
     return f'<div class="bs-chat"><div>{"".join(parts)}</div></div>'
 
@@ -246,7 +247,7 @@ CHAT_CSS = """
   padding:6px;border-radius:6px;font-size:14px}
 .bs-daychip{margin:6px auto;width:fit-content;background:#e1f3fb;border-radius:6px;padding:1px 8px;
   font-size:12px;color:#333}
-.bs-msg{background:#fff;border-radius:8px;padding:4px 8px 2px;margin:3px 30px 3px 0;max-width:92%;
+.bs-msg{background:#fff;border-radius:8px;padding:3px 8px 3px;line-height:1.3;margin:3px 30px 3px 0;max-width:92%;
   box-shadow:0 1px 1px rgba(0,0,0,.15)}
 .bs-admin{background:#d9fdd3;margin-left:30px;margin-right:0}
 .bs-officer,.bs-police{background:#dbeafe;border-left:4px solid #1d4ed8}
@@ -255,10 +256,12 @@ CHAT_CSS = """
 .bs-is-removed .bs-text{text-decoration:line-through;color:#777}
 .bs-is-stig{border:2px solid #dc2626}
 .bs-mark{font-size:11px;font-weight:600}.bs-stig{color:#b91c1c}.bs-removed{color:#555}
-.bs-time{font-size:10px;color:#667;text-align:right}
+.bs-time{font-size:10px;color:#667;float:right;margin:4px 0 0 10px}
 .bs-empty{color:#555;padding:8px}
+.bs-map .m{stroke:#111;stroke-width:.12}.bs-map .n{stroke:#94a3b8;stroke-width:.05}
 .bs-legend{font-size:12px;display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center}
 .bs-legend svg{vertical-align:middle}
+.bs-score{width:auto;border-collapse:collapse}
 .bs-score td,.bs-score th{padding:2px 8px;font-size:13px;text-align:right}
 .bs-score td:first-child,.bs-score th:first-child{text-align:left}
 .bs-score .bs-doc{font-size:11px;color:#555;text-align:left}
@@ -297,31 +300,38 @@ def edge_path(xy: np.ndarray, graph, kind: str) -> str:
     return "".join(segs)
 
 
-def map_svg(xy: np.ndarray, streets: str, ties: str, member, value, admins: Sequence[int],
-            colour_by: str, today: Sequence, officer_in_group: bool) -> str:
-    """The neighbourhood: streets, households coloured by fear or alertness, today's situations."""
+def _svg_open(xy: np.ndarray, cls: str) -> str:
+    w, h = xy[:, 0].max() + 4, xy[:, 1].max() + 2
+    return (f'<svg class="{cls}" viewBox="-1 -1 {w + 1:.1f} {h + 1:.1f}" preserveAspectRatio="xMidYMid meet" '
+            f'style="width:100%;height:100%;position:absolute;inset:0" xmlns="http://www.w3.org/2000/svg">')
+
+
+def map_background(xy: np.ndarray, streets: str, ties: str) -> str:
+    """The layer that rarely changes (streets, social ties), drawn apart so a step does not resend it."""
+    return (f'{_svg_open(xy, "bs-map-bg")}<path d="{streets}" stroke="#cbd5e1" stroke-width="0.08" fill="none"/>'
+            f'<path d="{ties}" stroke="#7c3aed" stroke-opacity="0.08" stroke-width="0.05" fill="none"/></svg>')
+
+
+def map_svg(xy: np.ndarray, member, value, admins: Sequence[int], colour_by: str, today: Sequence,
+            officer_in_group: bool) -> str:
+    """Households coloured by fear or alertness, today's situations, the community officer."""
     scale = COLOUR_SCALES[colour_by]
     idx = np.clip(np.nan_to_num(np.asarray(value, dtype=float)) * 100, 0, 100).astype(int)
-    w, h = xy[:, 0].max() + 4, xy[:, 1].max() + 2
-    out = [f'<svg class="bs-map" viewBox="-1 -1 {w + 1:.1f} {h + 1:.1f}" preserveAspectRatio="xMidYMid meet" '
-           f'style="width:100%;height:100%" xmlns="http://www.w3.org/2000/svg">',
-           f'<path d="{streets}" stroke="#cbd5e1" stroke-width="0.08" fill="none"/>',
-           f'<path d="{ties}" stroke="#7c3aed" stroke-opacity="0.12" stroke-width="0.05" fill="none"/>']
+    out = [_svg_open(xy, "bs-map"), '<g class="bs-households">']
     admin_set = set(int(a) for a in admins)
     for i, ((x, y), m, c) in enumerate(zip(xy, member, idx)):
         if i in admin_set:
             continue
         if m:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r=".42" fill="{scale[c]}" stroke="#111" '
-                       f'stroke-width=".12"/>')
+            out.append(f'<circle class="m" cx="{x:.1f}" cy="{y:.1f}" r=".42" fill="{scale[c]}"/>')
         else:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r=".26" fill="{scale[c]}" stroke="#94a3b8" '
-                       f'stroke-width=".05"/>')
+            out.append(f'<circle class="n" cx="{x:.1f}" cy="{y:.1f}" r=".26" fill="{scale[c]}"/>')
     for a in admin_set:
         x, y = xy[a]
         out.append(f'<rect class="bs-admin-node" x="{x - .5:.2f}" y="{y - .5:.2f}" width="1" height="1" '
                    f'transform="rotate(45 {x:.1f} {y:.1f})" fill="{scale[idx[a]]}" stroke="#111" '
                    f'stroke-width=".25"/>')
+    out.append("</g>")
     for s in today:
         x, y = xy[s.node]
         colour = "#b91c1c" if s.offence else "#d97706"
@@ -334,7 +344,7 @@ def map_svg(xy: np.ndarray, streets: str, ties: str, member, value, admins: Sequ
         if s.confronted:
             out.append(f'<path class="bs-confronted" d="M{x - .8:.1f} {y - .8:.1f}l1.6 1.6m0 -1.6l-1.6 1.6" '
                        f'stroke="#7e22ce" stroke-width=".35"/>')
-    out.append(_officer_badge(w - 2.2, 0.3, officer_in_group))
+    out.append(_officer_badge(xy[:, 0].max() + 1.8, 0.3, officer_in_group))
     out.append("</svg>")
     return "".join(out)
 
@@ -378,9 +388,9 @@ def map_legend(colour_by: str, officer_in_group: bool, lang: str) -> str:
 
 # -- plots and the score table --------------------------------------------------------------------
 def plot_svg(headline: str, arms: Sequence[tuple[str, Sequence[dict]]], lang: str,
-             width: int = 320, height: int = 170) -> str:
+             width: int = 250, height: int = 150) -> str:
     """Outcomes of one headline over days (0..1), one colour per arrangement, one dash per outcome."""
-    left, right, top, bottom = 30, 8, 20, 18
+    left, right, top, bottom = 26, 6, 20, 16
     pw, ph = width - left - right, height - top - bottom
     days = max([len(series) for _, series in arms] + [30])
     out = [f'<svg class="bs-plot" data-headline="{headline}" viewBox="0 0 {width} {height}" '

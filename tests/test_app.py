@@ -1,0 +1,183 @@
+"""The workshop app without a browser: the drawing functions, the Workshop model and the page widgets."""
+
+import math
+from types import SimpleNamespace
+
+import ipyvuetify as v
+import numpy as np
+import pytest
+import solara
+
+import sim.app as app
+from sim import app_render as r
+from sim.chat import MESSAGE_KINDS
+from sim.outcomes import HEADLINE, OUTCOME_NAMES
+from sim.params import SCENARIOS
+
+
+def message(**fields):
+    """A chat message as the model contract describes it (sim.chat.Message duck type)."""
+    defaults = dict(id=0, day=0, minute=600.0, author=12, role="resident", kind="signal", situation=None,
+                    node=17, stigmatising=False, removed=False)
+    return SimpleNamespace(**{**defaults, **fields})
+
+
+# -- words and drawings --------------------------------------------------------------------
+def test_every_headline_outcome_and_scenario_has_dutch_and_english_words():
+    assert set(r.PLOTTED) == set(HEADLINE)
+    for headline, names in r.PLOTTED.items():
+        assert set(names) <= set(HEADLINE[headline]), "plots draw only that headline's own outcomes"
+    for names in HEADLINE.values():
+        for name in names:
+            assert name in r.OUTCOME_WORDS, f"translate outcome {name!r} in sim/app_render.py"
+    assert set(r.OUTCOME_WORDS) <= set(OUTCOME_NAMES)
+    assert set(SCENARIOS) <= set(r.SCENARIO_NAMES)
+
+
+@pytest.mark.parametrize("lang", r.LANGUAGES)
+@pytest.mark.parametrize("kind", MESSAGE_KINDS)
+def test_every_message_kind_reads_as_chat_text(kind, lang):
+    msg = message(id=3, kind=kind)
+    text = r.message_text(msg, lang)
+    assert text and "{" not in text and "?" not in text.split("nr.")[-1][:3]
+
+
+def test_chat_marks_removed_and_stigmatising_messages():
+    log = [message(id=0, minute=61.0, author=5, node=3, stigmatising=True, removed=True),
+           message(id=1, minute=75.0, author=9, role="admin", kind="admin_warning", node=5),
+           message(id=2, day=1, minute=80.0, author=-1, role="officer", kind="police_feedback", node=3)]
+    markup = r.chat_html(log, "nl")
+    assert markup.count('class="bs-msg') == 3
+    assert "bs-is-removed" in markup and "verwijderd door beheerder" in markup
+    assert "bs-is-stig" in markup and "stigmatiserend" in markup
+    assert "dag 1" in markup and "dag 2" in markup and "01:01" in markup
+    assert "Beheerder" in markup and "Wijkagent" in markup
+    assert "removed by the admin" in r.chat_html(log, "en")
+    assert "bs-empty" in r.chat_html([], "en")
+
+
+def test_pseudonyms_are_stable_and_distinguish_households():
+    names = {r.pseudonym(i, "resident", "nl") for i in range(200)}
+    assert len(names) == 200
+    assert r.pseudonym(7, "resident", "nl") == r.pseudonym(7, "admin", "en")
+
+
+def test_map_draws_every_household_admins_officer_and_todays_situations():
+    positions = {i: (i % 10, i // 10 * 3) for i in range(40)}
+    member = np.arange(40) < 10
+    today = [SimpleNamespace(node=4, offence=True, signalled=True, confronted=True, crowd=True),
+             SimpleNamespace(node=30, offence=False, signalled=False, confronted=False, crowd=False)]
+    xy = r.frame(positions)
+    assert xy.min() == 0 and np.ptp(xy[:, 0]) >= np.ptp(xy[:, 1])  # landscape
+    svg = r.map_svg(xy, member, np.linspace(0, 1, 40), [2], "fear", today, True)
+    households = svg.split('<g class="bs-households">')[1].split("</g>")[0]
+    assert households.count("<circle") == 39 and households.count("<rect") == 1  # the admin: a diamond
+    assert svg.count("bs-admin-node") == 1 and svg.count("bs-situation") == 2
+    assert "bs-confronted" in svg and 'fill="#1d4ed8"' in svg  # officer in the group: blue badge
+    assert 'fill="#1d4ed8"' not in r.map_svg(xy, member, np.zeros(40), [], "alertness", [], False)
+
+
+def test_plot_breaks_lines_where_a_share_is_undefined():
+    series = [{"follow_up_share": v, "signals_without_follow_up_share": 0.5}
+              for v in (0.2, math.nan, 0.4, 0.6)]
+    svg = r.plot_svg("follow-up", [("baseline", series), ("officer_in_group", series)], "en")
+    assert svg.count("<polyline") == 2 * (2 + 1)  # two arms x (one broken line in two + one whole)
+    assert r.format_value(math.nan) == "–" and r.format_value(3.0) == "3"
+
+
+# -- the Workshop model ----------------------------------------------------------------------
+@pytest.mark.parametrize("text, seed", [("7", 7), (" 12 ", 12), (3, 3)])
+def test_seed_text_becomes_an_integer(text, seed):
+    assert app.parse_seed(text) == seed
+
+
+@pytest.mark.parametrize("text", ["abc", "", "1.5", "-1", None])
+def test_invalid_seed_is_a_message_not_a_crash(text):
+    with pytest.raises(ValueError, match="seed"):
+        app.parse_seed(text)
+    w = app.Workshop(seed=text)
+    assert w.error and "seed" in w.error and w.arms == [] and not w.running
+    w.step()  # harmless
+
+
+def test_invalid_case_and_parameter_are_messages():
+    assert "no case named" in app.Workshop(case="atlantis").error
+    assert "deterrence" in app.Workshop(deterrence=2.0).error
+
+
+def test_compare_mode_runs_two_arrangements_on_the_same_situations():
+    w = app.Workshop(arrangement="baseline", compare="officer_in_group", seed="5")
+    assert [a.arrangement for a in w.arms] == ["baseline", "officer_in_group"]
+    for _ in range(10):
+        w.step()
+    a, b = (arm.model for arm in w.arms)
+    assert a.day == b.day == w.day == 10
+    assert not a.params.officer_in_group and b.params.officer_in_group
+    cols = ["day", "minute", "kind", "node", "minority"]
+    assert a.situation_table()[cols].equals(b.situation_table()[cols])
+    assert len(w.arms[0].recent) == 10 and set(w.arms[1].total) == set(OUTCOME_NAMES)
+
+
+def test_parameters_compose_case_then_moved_sliders_then_scenario():
+    lastage = app.conf_values("case", "lastage")
+    p = app.build_params("coverage_high", "lastage", {"bias_mean": 0.3, "deterrence": 0.4})
+    for name, value in lastage.items():
+        assert getattr(p, name) == value
+    assert p.deterrence == 0.4 and p.coverage == SCENARIOS["coverage_high"]["coverage"]
+    assert set(app.cases()) >= {"generic", "lastage"} and app.cases()[0] == "generic"
+
+
+# -- the page, rendered without a browser ---------------------------------------------------------
+@pytest.fixture
+def page():
+    app.language.set("nl")
+    box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def _texts(rc) -> str:
+    return " ".join(str(w.children) for w in rc.find(v.Html).widgets)
+
+
+def _markup(rc) -> str:
+    return " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+
+
+def _select(rc, label, value):
+    rc.find(v.Select, label=label).widget.v_model = value
+
+
+def test_step_advances_the_day_and_redraws(page):
+    assert "dag 0" in _texts(page)
+    step = page.find(v.Btn, children=["Step"]).widget
+    for _ in range(3):
+        step.click()
+    assert "dag 3" in _texts(page)
+    assert "bs-map" in _markup(page) and "bs-plot" in _markup(page)
+
+
+def test_scenario_change_and_reset_change_the_model(page):
+    _select(page, "Regeling A / Arrangement A", "officer_in_group")
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    assert "Wijkagent in de groep" in _texts(page)
+    _select(page, "Vergelijk met B / Compare with B", "no_admin")
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    assert _texts(page).count("dag 0 ·") == 2 and "B: Geen beheerder" in _texts(page)
+
+
+def test_invalid_seed_in_the_page_shows_a_message(page):
+    seed = page.find(v.TextField, label="Seed").widget
+    seed.v_model = "twelve"
+    seed.fire_event("focusout", None)
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    assert "Ongeldige invoer" in str([w.children for w in page.find(v.Alert).widgets])
+    seed.v_model = "12"
+    seed.fire_event("focusout", None)
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    assert not page.find(v.Alert).widgets and "dag 0" in _texts(page)
+
+
+def test_language_switch(page):
+    app.language.set("en")
+    assert "Baseline (officer outside the group)" in _texts(page) and "Group chat" in _texts(page)
