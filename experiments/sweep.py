@@ -112,18 +112,30 @@ def planned_jobs(config: DictConfig) -> list[list[str]]:
 
 
 def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
-    """Compose and validate every job before any runs; return the run keys."""
+    """Validate every job before any run; return the run keys.
+
+    Composing a config takes Hydra a tenth of a second or more, so jobs that differ only in
+    their seed share one composition (Hydra's sweeper composes each job once more anyway).
+    """
     gh = GlobalHydra.instance()
+    composed: dict[tuple[str, ...], tuple[DictConfig, dict[str, Any]]] = {}
     keys = []
     for job in jobs:
+        seeds = [o.split("=", 1)[1] for o in job if o.split("=", 1)[0].lstrip("+~") == "seed"]
+        rest = tuple(o for o in job if o.split("=", 1)[0].lstrip("+~") != "seed")
         try:
-            cfg = gh.hydra.compose_config(config.hydra.job.config_name, job, run_mode=RunMode.RUN,
-                                          with_log_configuration=False)
-            params = check_run(cfg)
+            if rest not in composed:
+                cfg = gh.hydra.compose_config(config.hydra.job.config_name, list(rest),
+                                              run_mode=RunMode.RUN, with_log_configuration=False)
+                composed[rest] = cfg, check_run(cfg).to_dict()
+            cfg, params = composed[rest]
+            ident = {**identity(cfg, cfg.hydra.runtime.choices),
+                     **({"seed": int(seeds[-1])} if seeds else {})}
+            if ident["seed"] < 0:
+                raise ValueError(f"seed = {ident['seed']} must be at least 0")
         except Exception as error:
             raise SystemExit(f"error in sweep job {' '.join(job)}: {error}") from None
-        ident = identity(cfg, cfg.hydra.runtime.choices)
-        keys.append(store.run_key(ident, params.to_dict(), cfg.runner))
+        keys.append(store.run_key(ident, params, cfg.runner))
     return keys
 
 
