@@ -17,6 +17,7 @@ import numpy as np
 from sim.outcomes import Tally
 from sim.params import Params
 from sim.residents import Residents
+from sim.world import MINUTES_PER_DAY
 
 MESSAGE_KINDS = ("signal", "saar", "sighting", "reply", "offtopic", "admin_question", "admin_warning",
                  "admin_removal", "police_feedback", "closing")
@@ -37,8 +38,7 @@ TEXT = {
 @dataclass
 class Message:
     id: int
-    day: int
-    minute: float
+    time: float                 # model time: minutes since the start of the run
     author: int                 # household node, or POLICE
     role: str                   # resident | admin | officer
     kind: str                   # one of MESSAGE_KINDS
@@ -49,6 +49,15 @@ class Message:
     removed_at: float = float("inf")
     reads: int = 0
     last_read: float = float("-inf")
+
+    @property
+    def day(self) -> int:
+        return int(self.time // MINUTES_PER_DAY)
+
+    @property
+    def minute(self) -> float:
+        """Minutes after midnight."""
+        return self.time % MINUTES_PER_DAY
 
     @property
     def text(self) -> str:
@@ -62,13 +71,14 @@ class ChatGroup:
                  rng: np.random.Generator):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
         self.log: list[Message] = []
-        self.day = 0
-        self._recent_daily = deque([0], maxlen=7)
+        self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
+        self._today = 0
 
     # -- the day -----------------------------------------------------------------------------
-    def new_day(self, day: int) -> None:
-        self._recent_daily.append(0)
-        self.day = day
+    def new_day(self) -> None:
+        if self.log:
+            self._recent_daily.append(self._today)
+        self._today = 0
 
     @property
     def chatter_multiplier(self) -> float:
@@ -79,14 +89,20 @@ class ChatGroup:
 
     def read_chance(self, base: float) -> float:
         """Chance a message is read at all: dulled by the last week's messages per day."""
-        return base / (1 + self.p.chatter_fatigue * np.mean(self._recent_daily))
+        per_day = np.mean(self._recent_daily) if self._recent_daily else 0.0
+        return base / (1 + self.p.chatter_fatigue * per_day)
 
     # -- posting and reading -------------------------------------------------------------------
-    def post(self, minute: float, author: int, kind: str, situation=None, node=None,
+    def post(self, time: float, author: int, kind: str, situation=None, node=None,
              stigmatising: bool = False) -> tuple[Message, np.ndarray, np.ndarray]:
-        """Post a message, moderate it, deliver it. Returns it, its readers and their read times."""
+        """Post a message at model ``time``, moderate it, deliver it to the members.
+
+        Returns the message, its readers and their read times. Only members may post.
+        """
         role = "officer" if author == POLICE else ("admin" if author in self.admins else "resident")
-        msg = Message(len(self.log), self.day, minute, author, role, kind, situation, node, stigmatising)
+        if role == "resident" and not self.residents.member[author]:
+            raise ValueError(f"household {author} is not a member and cannot post")
+        msg = Message(len(self.log), time, author, role, kind, situation, node, stigmatising)
         self._record(msg)
         if role == "resident":
             self._moderate(msg)
@@ -94,7 +110,7 @@ class ChatGroup:
 
     def _record(self, msg: Message) -> None:
         self.log.append(msg)
-        self._recent_daily[-1] += 1
+        self._today += 1
         t = self.tally
         t.add("messages")
         if msg.kind in SIGNAL_KINDS:
@@ -113,8 +129,8 @@ class ChatGroup:
         members = members[members != msg.author]
         delay = self.rng.exponential(self.p.read_delay_minutes, size=len(members))
         read = (self.rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
-            msg.minute + delay < msg.removed_at)
-        readers, times = members[read], msg.minute + delay[read]
+            msg.time + delay < msg.removed_at)
+        readers, times = members[read], msg.time + delay[read]
         msg.reads = len(readers)
         if len(times):
             msg.last_read = float(times.max())
@@ -123,9 +139,8 @@ class ChatGroup:
     # -- the administrator (beheerder) -----------------------------------------------------------
     def admin_acts(self) -> int | None:
         """An admin available right now, or None (no admin, or none responds)."""
-        if self.admins and self.rng.random() < self.p.admin_availability:
-            return self.admins[int(self.rng.integers(len(self.admins)))]
-        return None
+        available = [a for a in self.admins if self.rng.random() < self.p.admin_availability]
+        return available[int(self.rng.integers(len(available)))] if available else None
 
     def admin_delay(self) -> float:
         return self.rng.exponential(self.p.admin_delay_minutes)
@@ -140,37 +155,32 @@ class ChatGroup:
         admin = self.admin_acts()
         if admin is None:
             return
-        at = msg.minute + self.admin_delay()
+        at = msg.time + self.admin_delay()
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
         self._warn_or_remove(admin, msg.author, at)
 
-    def _warn_or_remove(self, admin: int, member: int, minute: float) -> None:
-        """One warning (or ``warnings_before_removal``), then removal from the group."""
+    def _warn_or_remove(self, admin: int, member: int, time: float) -> None:
+        """One warning (or ``warnings_before_removal``), then removal from the group.
+
+        The decision takes effect at once (the member posts no more); the admin's message
+        follows at ``time``.
+        """
         if member in self.admins:
             return
         res = self.residents
         if res.warnings[member] >= self.p.warnings_before_removal:
             res.member[member] = False
             self.tally.add("members_removed")
-            self._record(Message(len(self.log), self.day, minute, admin, "admin", "admin_removal", node=member))
+            self._record(Message(len(self.log), time, admin, "admin", "admin_removal", node=member))
         else:
             res.warnings[member] += 1
-            self._record(Message(len(self.log), self.day, minute, admin, "admin", "admin_warning", node=member))
+            self._record(Message(len(self.log), time, admin, "admin", "admin_warning", node=member))
 
-    def ask_saar(self, signal: Message) -> float | None:
-        """Under SAAR rules the admin asks an app-only poster 'did you call 112?'. Returns when."""
-        admin = self.admin_acts()
-        if admin is None:
-            return None
-        at = signal.minute + self.admin_delay()
-        self.post(at, admin, "admin_question", signal.situation, signal.node)
-        return at
-
-    def close(self, situation, minute: float) -> np.ndarray:
+    def close(self, situation, time: float) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""
         admin = self.admin_acts()
         if admin is None or self.rng.random() >= self.p.closing_prob:
             return np.empty(0, dtype=np.int64)
-        return self.post(minute + self.admin_delay(), admin, "closing", situation.id, situation.node)[1]
+        return self.post(time + self.admin_delay(), admin, "closing", situation.id, situation.node)[1]

@@ -1,9 +1,12 @@
-"""The neighbourhood-watch model: wiring, the daily schedule, and the course of one episode.
+"""The neighbourhood-watch model: wiring, the event-driven schedule, and the course of an episode.
 
 A step is one day. Situations are rare and a group message reaches all members at once, so the
-model is event-driven: each day it takes the day's situations in time order and plays out each
-episode (observation → appraisal → response → chat → moderation → police → feedback → ties),
-then applies the daily talk-and-forgetting dynamics to all residents as array operations.
+model is event-driven: each day adds the day's situations and chatter to a queue of timed events
+(minutes since the start), and the queue is worked off in time order — a situation is noticed and
+appraised, residents act minutes later, members read a post within the hour and react (sightings,
+going out, replies), the admin moderates, units arrive. An *episode* is everything one situation
+sets off; when its last event has happened it is closed (feedback, closing message, new ties).
+Then talk and forgetting apply to all residents as array operations.
 
 Random streams (all from the seed): ``world`` (situations: common random numbers across
 scenarios), ``network`` (streets, ties, membership) and ``behaviour`` (everything residents,
@@ -12,7 +15,10 @@ admins and police do).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
@@ -22,16 +28,29 @@ from mesa.discrete_space import Network
 
 from sim import neighbourhood
 from sim.agents import Administrator, Resident
-from sim.chat import POLICE, ChatGroup
-from sim.outcomes import COUNTS, Tally, snapshot, summarise
+from sim.chat import POLICE, ChatGroup, Message
+from sim.outcomes import COUNTS, DAYS_PER_MONTH, Tally, snapshot, summarise
 from sim.params import Params
-from sim.police import Police
+from sim.police import Police, Report
 from sim.residents import Residents, Response
 from sim.world import MINUTES_PER_DAY, Situation, World
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 VICTIMISING_KINDS = ("burglary", "attempted_burglary")
+
+
+@dataclass
+class Episode:
+    """What one situation set off, until its last event has happened."""
+
+    situation: Situation
+    pending: int = 0                                    # events still to come
+    participants: set[int] = field(default_factory=set)  # residents who acted (for ties)
+    posts: list[Message] = field(default_factory=list)
+    going_out: int = 0
+    forwarded: bool = False
+    report: Report | None = None
 
 
 class NeighbourhoodWatch(Model):
@@ -64,6 +83,9 @@ class NeighbourhoodWatch(Model):
             for cell in self.grid.all_cells:
                 (Administrator if cell.coordinate in self.admin_nodes else Resident)(self, cell)
 
+        self.now = 0.0                       # minutes since the start of the run
+        self._queue: list = []               # (time, order, episode, action, args)
+        self._order = itertools.count()
         self.today: list[Situation] = []
         self.situations: list[Situation] = []
         self._rows: list[dict] = []
@@ -75,18 +97,17 @@ class NeighbourhoodWatch(Model):
 
     # -- the schedule --------------------------------------------------------------------------
     def step(self) -> None:
-        """One day: the day's episodes and chatter in time order, then talk and forgetting."""
+        """One day: the day's events in time order, then talk and forgetting."""
         day = self.steps - 1  # Mesa has already counted this step
-        self.chat.new_day(day)
+        self.chat.new_day()
         self.police.new_day()
         self.today = self.world.situations_on(day)
         self.situations.extend(self.today)
-        events = [(s.minute, 0, s) for s in self.today] + [(m, 1, None) for m in self._chatter_times()]
-        for minute, _, situation in sorted(events, key=lambda e: (e[0], e[1])):
-            if situation is None:
-                self._chatter(minute)
-            else:
-                self._episode(situation)
+        for s in self.today:
+            self._schedule(s.start, None, self._situation_occurs, s)
+        for minute in self._chatter_times():
+            self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter)
+        self._work_off_until((day + 1) * MINUTES_PER_DAY)
         self._apply_new_ties()
         self.residents.daily(self.hood.social_src, self.hood.social_dst)
         self._record(day)
@@ -95,9 +116,25 @@ class NeighbourhoodWatch(Model):
         for _ in range(days):
             self.step()
 
-    # -- one episode ---------------------------------------------------------------------------
-    def _episode(self, s: Situation) -> None:
-        p, res, rng, t = self.params, self.residents, self.behaviour_rng, self.tally
+    def _schedule(self, time: float, episode: Episode | None, action, *args) -> None:
+        if episode is not None:
+            episode.pending += 1
+        heapq.heappush(self._queue, (time, next(self._order), episode, action, args))
+
+    def _work_off_until(self, end: float) -> None:
+        """Events before ``end`` in time order; later ones (after midnight) wait for the next day."""
+        while self._queue and self._queue[0][0] < end:
+            self.now, _, episode, action, args = heapq.heappop(self._queue)
+            action(*args)
+            if episode is not None:
+                episode.pending -= 1
+                if episode.pending == 0:
+                    self._close(episode)
+
+    # -- an episode: from situation to closing -----------------------------------------------------
+    def _situation_occurs(self, s: Situation) -> None:
+        """Processes 1-4: deterrence, observation, appraisal and each resident's response."""
+        p, res, t = self.params, self.residents, self.tally
         in_sight = self.hood.in_sight(s.node)
         if s.offence and s.deter_draw < p.deterrence * res.member[in_sight].mean():
             s.deterred = True
@@ -117,120 +154,143 @@ class NeighbourhoodWatch(Model):
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
         responses = res.respond(suspicious)
-        act_at = s.minute + rng.exponential(p.reaction_minutes, size=len(suspicious))
         for r in Response:
             t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
-
-        participants = set(suspicious[responses != Response.NOTHING].tolist())
-        police_contacts = [(m, "112") for m in act_at[(responses == Response.SAAR) |
-                                                      (responses == Response.CALL_ONLY)]]
-        investigators = act_at[responses == Response.INVESTIGATE]
-        going_out = len(investigators)
-        for m in investigators:
-            self._confront(s, m)
-
-        posting = (responses == Response.SAAR) | (responses == Response.APP_ONLY)
-        posts = sorted(zip(act_at[posting], suspicious[posting], responses[posting]))
-        stigmatising = res.stigmatising(np.array([a for _, a, _ in posts], dtype=np.int64))
-        stigmatising &= s.minority
-        stigmatising_posts = []
-        for (minute, author, response), stig in zip(posts, stigmatising):
-            kind = "saar" if response == Response.SAAR else "signal"
-            msg, readers, read_at = self.chat.post(minute, int(author), kind, s.id, s.node, bool(stig))
-            if msg.stigmatising:
-                stigmatising_posts.append(msg)
-            res.alarm(readers)
-            going_out += self._readers_react(s, readers, read_at, participants)
-            police_contacts += self._police_in_group(msg)
-            if kind == "signal" and p.saar_enforced:
-                asked_at = self.chat.ask_saar(msg)
-                if asked_at is not None and rng.random() < p.saar_comply_prob:
-                    police_contacts.append((asked_at + p.reaction_minutes, "112"))
-        if posts and p.admin_liaison:
-            admin = self.chat.admin_acts()
-            if admin is not None and rng.random() < p.admin_forward_prob:
-                police_contacts.append((posts[0][0] + self.chat.admin_delay(), "admin"))
-                participants.add(admin)
-
         s.signalled = bool(np.isin(responses, (Response.SAAR, Response.CALL_ONLY, Response.APP_ONLY)).any())
         if s.signalled:
             t.add("situations_signalled")
             t.add("offences_signalled" if s.offence else "innocent_signalled")
             if not s.offence and s.minority:
                 t.add("innocent_minority_signalled")
-        if going_out:
-            t.add("self_investigations", going_out)
-            if going_out >= p.crowd_size:
+
+        episode = Episode(s)
+        act_at = self.now + self.behaviour_rng.exponential(p.reaction_minutes, size=len(suspicious))
+        for resident, response, at in zip(suspicious.tolist(), responses, act_at):
+            if response == Response.NOTHING:
+                continue
+            episode.participants.add(resident)
+            if response in (Response.SAAR, Response.CALL_ONLY):
+                self._schedule(at, episode, self._contact_police, episode, "112")
+            if response in (Response.SAAR, Response.APP_ONLY):
+                kind = "saar" if response == Response.SAAR else "signal"
+                self._schedule(at, episode, self._post_signal, episode, resident, kind)
+            if response == Response.INVESTIGATE:
+                episode.going_out += 1
+                self._schedule(at, episode, self._confront, s)
+
+    def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
+        """Process 5-6: a signal in the group; readers react; the admin moderates and liaises."""
+        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        if not self.residents.member[author]:  # removed from the group in the meantime
+            return
+        stigmatising = s.minority and kind != "sighting" and bool(self.residents.stigmatising(np.array([author]))[0])
+        msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising)
+        episode.posts.append(msg)
+        self.residents.alarm(readers)
+        if kind == "sighting":
+            return
+        self._readers_react(episode, readers, read_at)
+        officer_delay = self.police.officer.reads(self.chat.read_chance(p.officer_reads_prob))
+        if officer_delay is not None and self.now + officer_delay < msg.removed_at:
+            self._schedule(self.now + officer_delay, episode, self._contact_police, episode, "officer")
+        if kind == "signal" and p.saar_enforced:
+            admin = self.chat.admin_acts()
+            if admin is not None:
+                self._schedule(self.now + self.chat.admin_delay(), episode, self._ask_saar, episode, admin, author)
+        if p.admin_liaison and not episode.forwarded:
+            episode.forwarded = True
+            admin = self.chat.admin_acts()
+            if admin is not None and rng.random() < p.admin_forward_prob:
+                episode.participants.add(admin)
+                self._schedule(self.now + self.chat.admin_delay(), episode, self._contact_police, episode, "admin")
+
+    def _readers_react(self, episode: Episode, readers: np.ndarray, read_at: np.ndarray) -> None:
+        """Readers near the scene add sightings or go out to look; some reply."""
+        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        near = np.isin(readers, self.hood.in_sight(s.node))
+        sights = rng.random(int(near.sum())) < p.sighting_prob
+        for reader, at in zip(readers[near][sights].tolist(), read_at[near][sights]):
+            episode.participants.add(reader)
+            self._schedule(at, episode, self._post_signal, episode, reader, "sighting")
+        go_out = rng.random(int(near.sum())) < np.minimum(
+            p.go_out_prob * (1 + self.residents.alertness[readers[near]]), 1.0)
+        for reader, at in zip(readers[near][go_out].tolist(), read_at[near][go_out]):
+            episode.participants.add(reader)
+            episode.going_out += 1
+            self._schedule(at + p.reaction_minutes, episode, self._confront, s)
+        n_replies = rng.binomial(len(readers), min(p.reply_prob * self.chat.chatter_multiplier, 1.0))
+        for i in (rng.choice(len(readers), size=n_replies, replace=False) if n_replies else ()):
+            reader = int(readers[i])
+            episode.participants.add(reader)
+            self._schedule(float(read_at[i]), episode, self._reply, episode, reader)
+
+    def _reply(self, episode: Episode, reader: int) -> None:
+        if self.residents.member[reader]:
+            s = episode.situation
+            self.chat.post(self.now, reader, "reply", s.id, s.node)
+
+    def _ask_saar(self, episode: Episode, admin: int, poster: int) -> None:
+        """SAAR enforced: the admin asks 'did you call 112?'; the poster may call now."""
+        s = episode.situation
+        self.chat.post(self.now, admin, "admin_question", s.id, s.node)
+        episode.participants.add(admin)
+        if self.behaviour_rng.random() < self.params.saar_comply_prob:
+            self._schedule(self.now + self.params.reaction_minutes, episode, self._contact_police, episode, "112")
+
+    def _confront(self, s: Situation) -> None:
+        """A resident confronts the person, if still there; the person then leaves."""
+        if self.now < s.gone_at:
+            s.confronted = True
+            s.left_at = min(s.left_at, self.now)
+
+    def _contact_police(self, episode: Episode, channel: str) -> None:
+        """Process 7: a channel reaches the police, who may send a unit."""
+        if channel == "112":
+            self.tally.add("calls_112")
+        episode.report, arrival = self.police.receive(episode.situation, channel, self.now)
+        if arrival is not None:
+            self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival)
+
+    def _close(self, episode: Episode) -> None:
+        """Everything is over: tally the episode, feedback, closing message, new ties."""
+        p, t, s, res = self.params, self.tally, episode.situation, self.residents
+        if episode.going_out:
+            t.add("self_investigations", episode.going_out)
+            if episode.going_out >= p.crowd_size:
                 s.crowd = True
                 t.add("crowds")
         if s.confronted and not s.offence:
             t.add("wrongful_confrontations")
+        t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
+        if episode.posts and episode.report is not None and self.police.officer.gives_feedback(episode.report):
+            self._feedback(s)
+        if episode.posts:
+            res.reassure(self.chat.close(s, self.now), trust=False)
+        self._form_ties([i for i in episode.participants if res.member[i]])
 
-        t.add("calls_112", sum(1 for _, channel in police_contacts if channel == "112"))
-        report = None
-        for minute, channel in sorted(police_contacts):
-            report = self.police.receive(s, channel, minute)
-        over_at = max([s.gone_at] + [m for m, _ in police_contacts])
-        if report is not None and self.police.officer.gives_feedback(report):
-            self._feedback(s, over_at)
-        if posts:
-            res.reassure(self.chat.close(s, over_at), trust=False)
-        t.add("stigmatising_visible", sum(not m.removed for m in stigmatising_posts))
-        self._form_ties([i for i in participants if res.member[i]])
-
-    def _confront(self, s: Situation, minute: float) -> None:
-        """A resident confronts the person, if still there; the person then leaves."""
-        if minute < s.gone_at:
-            s.confronted = True
-            s.left_at = min(s.left_at, minute)
-
-    def _readers_react(self, s: Situation, readers, read_at, participants: set) -> int:
-        """Readers near the scene add sightings or go out; some reply. Returns how many went out."""
-        p, rng = self.params, self.behaviour_rng
-        near = np.isin(readers, self.hood.in_sight(s.node))
-        for reader, minute in zip(readers[near], read_at[near]):
-            if rng.random() < p.sighting_prob:
-                msg, others, _ = self.chat.post(minute, int(reader), "sighting", s.id, s.node)
-                self.residents.alarm(others)
-                participants.add(int(reader))
-        chance = np.minimum(p.go_out_prob * (1 + self.residents.alertness[readers[near]]), 1.0)
-        out = rng.random(int(near.sum())) < chance
-        for reader, minute in zip(readers[near][out], read_at[near][out]):
-            self._confront(s, minute + p.reaction_minutes)
-            participants.add(int(reader))
-        n_replies = rng.binomial(len(readers), min(p.reply_prob * self.chat.chatter_multiplier, 1.0))
-        for i in rng.choice(len(readers), size=n_replies, replace=False) if n_replies else ():
-            self.chat.post(float(read_at[i]), int(readers[i]), "reply", s.id, s.node)
-            participants.add(int(readers[i]))
-        return int(out.sum())
-
-    def _police_in_group(self, msg) -> list[tuple[float, str]]:
-        """The officer, when a member, reads a signal and so the police learn of it."""
-        delay = self.police.officer.reads(self.chat.read_chance(self.params.officer_reads_prob))
-        return [] if delay is None else [(msg.minute + delay, "officer")]
-
-    def _feedback(self, s: Situation, minute: float) -> None:
+    def _feedback(self, s: Situation) -> None:
         """Police feedback reaches the group: directly from the officer, or relayed by an admin."""
         if self.params.officer_in_group:
-            author = POLICE
+            author, at = POLICE, self.now + self.params.reaction_minutes
         else:
             author = self.chat.admin_acts() if self.params.admin_liaison else None
             if author is None:
                 return
-        _, readers, _ = self.chat.post(minute + self.chat.admin_delay(), author, "police_feedback",
-                                       s.id, s.node)
+            at = self.now + self.chat.admin_delay()
+        _, readers, _ = self.chat.post(at, author, "police_feedback", s.id, s.node)
         self.tally.add("feedback_messages")
         self.residents.reassure(readers, trust=True)
 
+    # -- chatter -------------------------------------------------------------------------------
     def _chatter_times(self) -> np.ndarray:
         p = self.params
-        rate = p.offtopic_rate * self.chat.chatter_multiplier * self.residents.member.sum() / 30.4375
+        rate = p.offtopic_rate * self.chat.chatter_multiplier * self.residents.member.sum() / DAYS_PER_MONTH
         return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=self.behaviour_rng.poisson(rate))
 
-    def _chatter(self, minute: float) -> None:
+    def _chatter(self) -> None:
         members = np.flatnonzero(self.residents.member)
         if len(members):
-            self.chat.post(minute, int(self.behaviour_rng.choice(members)), "offtopic")
+            self.chat.post(self.now, int(self.behaviour_rng.choice(members)), "offtopic")
 
     # -- cohesion ------------------------------------------------------------------------------
     def _form_ties(self, members: list[int]) -> None:

@@ -101,7 +101,8 @@ def _social_ties(street, n_streets, per_street, n, mean_ties, rng):
     k = rng.poisson(mean_ties / 2, size=n)
     src = np.repeat(np.arange(n), k)
     target_street = np.clip(street[src] + rng.integers(-1, 2, size=len(src)), 0, n_streets - 1)
-    dst = np.minimum(target_street * per_street + rng.integers(0, per_street, size=len(src)), n - 1)
+    street_size = np.bincount(street, minlength=n_streets)
+    dst = target_street * per_street + (rng.random(len(src)) * street_size[target_street]).astype(np.int64)
     keep = src != dst
     pairs = np.unique(np.sort(np.column_stack([src[keep], dst[keep]]), axis=1), axis=0)
     a, b = pairs[:, 0], pairs[:, 1]

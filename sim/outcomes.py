@@ -151,6 +151,11 @@ def _mean_response(days: pd.DataFrame) -> float:
     return float(days["response_minutes_total"].sum() / n) if n else float("nan")
 
 
+def _police_workload(days: pd.DataFrame) -> float:
+    actions = days[["follow_up_look", "follow_up_municipality", "follow_up_officer"]].sum().sum()
+    return float(actions / (len(days) / DAYS_PER_MONTH)) if len(days) else float("nan")
+
+
 def _offtopic_share(days: pd.DataFrame) -> float:
     n = days["messages"].sum()
     return float(days["messages_offtopic"].sum() / n) if n else float("nan")
@@ -202,8 +207,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             _total("self_investigations")),
     Outcome("crowds", "scenes where a crowd gathered", None, _total("crowds")),
     Outcome("false_alarms", "units sent to look at an innocent situation", None, _total("false_alarms")),
-    Outcome("police_workload", "police follow-up actions per month (visits, officer actions, "
-            "municipality referrals)", None, _per_month("follow_ups")),
+    Outcome("police_workload", "police follow-up actions per month (visits + officer actions + "
+            "municipality referrals; a report can take more than one)", None, _police_workload),
     Outcome("ties_formed", "new social ties between members from shared episodes", None,
             _total("ties_formed")),
     Outcome("messages_per_month", "messages in the group per month", None, _per_month("messages")),

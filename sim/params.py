@@ -133,7 +133,7 @@ class Params:
                                "after a signal (crowd after a false alarm, facts)",
                                doc="chance a reader near the scene goes out to look")
     crowd_size: int = param(3, 2, 100, source="assumption: three or more residents out at once",
-                            doc="residents out at one scene that count as a crowd")
+                            doc="residents going out to one scene (in one episode) that count as a crowd")
     sighting_prob: float = param(0.1, 0.0, 1.0, source="assumption: readers within sight add what "
                                  "they see", doc="chance a reader within sight posts a sighting")
     reply_prob: float = param(0.02, 0.0, 1.0, source=f"{FACTS}: thumbs-up replies are common enough "
@@ -181,7 +181,7 @@ class Params:
     feedback_trust_gain: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
                                        "(feedback raises trust)", doc="trust gained per feedback read")
     feedback_fear_relief: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
-                                        "(feedback lowers fear)", doc="share of fear removed per feedback read")
+                                        "(feedback lowers fear)", doc="share of fear removed per police feedback or closing message read")
     tie_prob: float = param(0.05, 0.0, 1.0, source=f"{FACTS}: online contact leads to offline "
                             "contact; rate is an assumption",
                             doc="chance two members active in one episode form a tie")

@@ -30,7 +30,7 @@ class Report:
 
     situation: Situation
     channel: str                                         # first channel
-    minute: float
+    time: float
     follow_ups: set[str] = field(default_factory=set)   # look | municipality | officer
     met_offender: bool = False
 
@@ -52,33 +52,42 @@ class EmergencyResponse(Agent):
         self.dispatched_today = 0
         self._log_median = math.log(p.response_minutes)
 
-    def answer_call(self, report: Report, minute: float) -> None:
-        """A 112 call: send a unit (mostly), else pass public-space matters to the municipality."""
+    def answer_call(self, report: Report, time: float) -> float | None:
+        """A 112 call: send a unit (mostly), else pass public-space matters to the municipality.
+
+        Returns the unit's arrival time, if one is sent.
+        """
         if "look" in report.follow_ups:
-            return
-        if self._rng.random() < self.p.dispatch_prob and self.send_unit(report, minute):
-            return
+            return None
+        if self._rng.random() < self.p.dispatch_prob:
+            arrival = self.send_unit(report, time)
+            if arrival is not None:
+                return arrival
         if report.situation.kind in MUNICIPAL_KINDS:
             report.follow_up("municipality", self.tally)
+        return None
 
-    def send_unit(self, report: Report, minute: float) -> bool:
-        """Send a unit to look, capacity permitting; arrest if the offender is still there."""
+    def send_unit(self, report: Report, time: float) -> float | None:
+        """Send a unit to look, capacity permitting. Returns its arrival time."""
         if self.dispatched_today >= self.p.response_capacity:
-            return False
+            return None
         self.dispatched_today += 1
         response = float(self._rng.lognormal(self._log_median, self.p.response_spread))
         self.tally.add("response_minutes_total", response)
         report.follow_up("look", self.tally)
-        s = report.situation
-        if not s.offence:
+        if not report.situation.offence:
             self.tally.add("false_alarms")
-        elif minute + response < s.gone_at and not report.met_offender:
+        return time + response
+
+    def arrive(self, report: Report, time: float) -> None:
+        """The unit arrives: an arrest is possible only if the offender is still there."""
+        s = report.situation
+        if s.offence and time < s.gone_at and not report.met_offender:
             report.met_offender = True
             self.tally.add("follow_ups_met_offender")
             if self._rng.random() < self.p.arrest_prob:
-                s.arrested, s.left_at = True, minute + response
+                s.arrested, s.left_at = True, time
                 self.tally.add("arrests")
-        return True
 
 
 class CommunityOfficer(Agent):
@@ -95,14 +104,20 @@ class CommunityOfficer(Agent):
             return float(self._rng.exponential(self.p.read_delay_minutes))
         return None
 
-    def handle(self, report: Report, minute: float, response: EmergencyResponse) -> None:
-        """Acts on a report: a unit if it is still going on, else the municipality or own action."""
+    def handle(self, report: Report, time: float, response: EmergencyResponse) -> float | None:
+        """Acts on a report: a unit if it is still going on, else the municipality or own action.
+
+        Returns the arrival time of a unit, if one is sent.
+        """
         if self._rng.random() >= self.p.officer_action_prob:
-            return
+            return None
         s = report.situation
-        if minute < s.gone_at and "look" not in report.follow_ups and response.send_unit(report, minute):
-            return
+        if time < s.gone_at and "look" not in report.follow_ups:
+            arrival = response.send_unit(report, time)
+            if arrival is not None:
+                return arrival
         report.follow_up("municipality" if s.kind in MUNICIPAL_KINDS else "officer", self.tally)
+        return None
 
     def gives_feedback(self, report: Report) -> bool:
         """Feedback to the group: after every report under the feedback rule, else sometimes."""
@@ -123,16 +138,17 @@ class Police:
     def new_day(self) -> None:
         self.response.dispatched_today = 0
 
-    def receive(self, situation: Situation, channel: str, minute: float) -> Report:
-        """A channel brings the situation to the police at ``minute``."""
+    def receive(self, situation: Situation, channel: str, time: float) -> tuple[Report, float | None]:
+        """A channel brings the situation to the police at ``time``.
+
+        Returns the report and the arrival time of a unit sent now, if any.
+        """
         report = self.reports.get(situation.id)
         if report is None:
-            report = self.reports[situation.id] = Report(situation, channel, minute)
+            report = self.reports[situation.id] = Report(situation, channel, time)
             situation.reported = True
             self.tally.add("police_reports")
             self.tally.add(f"reports_via_{channel}")
         if channel == "112":
-            self.response.answer_call(report, minute)
-        else:
-            self.officer.handle(report, minute, self.response)
-        return report
+            return report, self.response.answer_call(report, time)
+        return report, self.officer.handle(report, time, self.response)

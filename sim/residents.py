@@ -86,7 +86,7 @@ class Residents:
 
     # -- process 4: response -----------------------------------------------------------------
     def respond(self, suspicious: np.ndarray) -> np.ndarray:
-        """A ``Response`` for each suspicious resident. Non-members cannot post."""
+        """A ``Response`` for each suspicious resident. Non-members only call 112 or do nothing."""
         p, rng = self.p, self.rng
         k = len(suspicious)
         is_member = self.member[suspicious]
@@ -96,8 +96,8 @@ class Residents:
         tells_group = is_member & (rng.random(k) < p.saar_app_prob)
         # Epstein-style: alert residents who trust the police less take matters in hand
         distrust = (2 - trust_factor).clip(0.5, 1.5)
-        investigates = rng.random(k) < np.minimum(
-            p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0)
+        investigates = is_member & (rng.random(k) < np.minimum(
+            p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0))
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
         posts = is_member & (rng.random(k) < post_chance)
         return np.select([calls & tells_group, calls, investigates, posts],

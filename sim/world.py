@@ -40,11 +40,17 @@ class Situation:
     confronted: bool = False
     crowd: bool = False
     arrested: bool = False
-    left_at: float = field(default=float("inf"))  # minute the person left early (confronted)
+    left_at: float = field(default=float("inf"))  # time the person left early (confronted, arrested)
+
+    @property
+    def start(self) -> float:
+        """Model time in minutes since the start of the run."""
+        return self.day * MINUTES_PER_DAY + self.minute
 
     @property
     def gone_at(self) -> float:
-        return min(self.minute + self.stay, self.left_at)
+        """Model time (minutes since the start) the person is no longer there."""
+        return min(self.start + self.stay, self.left_at)
 
 
 class World:

@@ -42,7 +42,7 @@ def check_invariants(model: NeighbourhoodWatch) -> None:
     kinds = total.follow_up_look + total.follow_up_municipality + total.follow_up_officer
     assert total.follow_ups <= kinds <= 3 * total.follow_ups
     # the police
-    assert (days.follow_ups <= days.police_reports).all()
+    assert (days.follow_ups.cumsum() <= days.police_reports.cumsum()).all()  # follow-up may be next day
     assert total.police_reports <= total.situations_signalled + total.suspicions  # no report from nowhere
     assert total.arrests <= total.follow_ups_met_offender <= total.follow_ups
     assert total.false_alarms <= total.follow_up_look
@@ -51,15 +51,12 @@ def check_invariants(model: NeighbourhoodWatch) -> None:
         assert not s.arrested or s.reported
     # the group: only members post; removed messages are not read after removal
     initial_members = set(np.flatnonzero(model.hood.member).tolist())
-    removed_at = {}
-    for m in model.chat.log:
-        if m.kind == "admin_removal":
-            removed_at[m.node] = (m.day, m.minute)
+    removed_at = {m.node: m.time for m in model.chat.log if m.kind == "admin_removal"}
     for m in model.chat.log:
         if m.role == "resident" or m.role == "admin":
             assert m.author in initial_members, "a non-member posted"
             if m.author in removed_at:
-                assert (m.day, m.minute) <= removed_at[m.author], "a removed member posted"
+                assert m.time <= removed_at[m.author], "a removed member posted"
         if m.removed:
             assert m.last_read < m.removed_at
     assert total.stigmatising_visible <= total.stigmatising_messages
@@ -96,7 +93,7 @@ def _draw_params(draw) -> Params:
     return Params(n_households=200, **values)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), seed=st.integers(0, 2**31))
 def test_invariants_hold_for_random_parameters(data, seed):
     check_invariants(run_model(data.draw(st.builds(lambda: None).flatmap(
