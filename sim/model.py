@@ -136,7 +136,7 @@ class NeighbourhoodWatch(Model):
         """Processes 1-4: deterrence, observation, appraisal and each resident's response."""
         p, res, t = self.params, self.residents, self.tally
         in_sight = self.hood.in_sight(s.node)
-        if s.offence and s.deter_draw < p.deterrence * res.member[in_sight].mean():
+        if s.offence and s.deter_draw < p.deterrence * self._watched(in_sight):
             s.deterred = True
             t.add("offences_deterred")
             return
@@ -177,6 +177,11 @@ class NeighbourhoodWatch(Model):
             if response == Response.INVESTIGATE:
                 episode.going_out += 1
                 self._schedule(at, episode, self._confront, s)
+
+    def _watched(self, in_sight: np.ndarray) -> float:
+        """How watched a street looks to an offender: group signs (members) and visible alertness."""
+        res = self.residents
+        return float(res.member[in_sight].mean() * (0.5 + 0.5 * res.alertness[in_sight].mean()))
 
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
         """Process 5-6: a signal in the group; readers react; the admin moderates and liaises."""

@@ -21,7 +21,7 @@ from sim.params import Params
 from sim.world import Situation
 
 CHANNELS = ("112", "admin", "officer")
-MUNICIPAL_KINDS = ("vandalism",)  # public-space damage: the municipality's work
+MUNICIPAL_KINDS = ("vandalism", "youths")  # public space and nuisance: the municipality's work
 
 
 @dataclass

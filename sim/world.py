@@ -16,8 +16,21 @@ from sim.outcomes import DAYS_PER_MONTH
 from sim.params import Params
 
 OFFENCE_KINDS = ("burglary", "attempted_burglary", "vehicle_crime", "vandalism")
-INNOCENT_KIND = "ambiguous"   # deliveries, visitors, new residents, youths hanging around
+# Innocent but ambiguous situations and their shares of ``ambiguous_rate``
+# (assumption: no source counts them; deliveries and visitors are the everyday bulk).
+INNOCENT_KINDS = {"delivery": 0.4, "visitor": 0.3, "new_resident": 0.1, "youths": 0.2}
 MINUTES_PER_DAY = 24 * 60
+
+# Relative rate by hour of day (assumption: burglaries by day and evening when homes are empty,
+# vehicle crime and vandalism at night, innocent comings and goings by day).
+_hour = np.arange(24)
+_by_day = ((_hour >= 8) & (_hour < 22)).astype(float)
+_night = ((_hour >= 22) | (_hour < 6)).astype(float)
+HOURLY_PROFILE = {
+    "burglary": 1 + _by_day, "attempted_burglary": 1 + _by_day,
+    "vehicle_crime": 1 + 2 * _night, "vandalism": 1 + 2 * _night,
+    **{kind: 0.05 + _by_day for kind in INNOCENT_KINDS},
+}
 
 
 @dataclass
@@ -59,9 +72,11 @@ class World:
     def __init__(self, p: Params, rng: np.random.Generator):
         self.p, self.rng = p, rng
         per_day = p.n_households / 1000 / DAYS_PER_MONTH
-        self.kinds = OFFENCE_KINDS + (INNOCENT_KIND,)
-        self.daily_rates = np.array([p.burglary_rate, p.attempted_burglary_rate, p.vehicle_crime_rate,
-                                     p.vandalism_rate, p.ambiguous_rate]) * per_day
+        self.kinds = OFFENCE_KINDS + tuple(INNOCENT_KINDS)
+        monthly = [p.burglary_rate, p.attempted_burglary_rate, p.vehicle_crime_rate, p.vandalism_rate,
+                   *(p.ambiguous_rate * share for share in INNOCENT_KINDS.values())]
+        self.daily_rates = np.array(monthly) * per_day
+        self.hour_weights = np.array([HOURLY_PROFILE[k] / HOURLY_PROFILE[k].sum() for k in self.kinds])
         self.next_id = 0
 
     def situations_on(self, day: int) -> list[Situation]:
@@ -71,7 +86,9 @@ class World:
         total = int(counts.sum())
         kind_idx = np.repeat(np.arange(len(self.kinds)), counts)
         offence = kind_idx < len(OFFENCE_KINDS)
-        minute = rng.uniform(0, MINUTES_PER_DAY, size=total)
+        cumulative = self.hour_weights[kind_idx].cumsum(axis=1)
+        hour = np.minimum((rng.random((total, 1)) > cumulative).sum(axis=1), 23)
+        minute = (hour + rng.random(total)) * 60
         node = rng.integers(0, p.n_households, size=total)
         minority = rng.random(total) < np.where(offence, p.offender_minority_share, p.minority_share)
         stay = rng.exponential(np.where(offence, p.offender_stay_minutes, p.innocent_stay_minutes))

@@ -150,10 +150,16 @@ def test_without_admin_profiling_posts_stay_visible():
     assert base.stigmatising_visible < base.stigmatising_messages
 
 
-def test_full_deterrence_on_a_fully_covered_street_prevents_offences():
-    p = Params(deterrence=1.0, coverage=1.0, area_join_share=1.0, **SMALL)
-    total = run_model(p, seed=4, days=200).day_table().sum()
-    assert total.offences == 0 and total.offences_deterred > 0
+def test_deterrence_prevents_offences_on_watched_streets_only():
+    covered = dict(coverage=1.0, area_join_share=1.0, burglary_rate=20.0, **SMALL)
+    none = run_model(Params(deterrence=0.0, **covered), seed=4, days=200).day_table().sum()
+    full = run_model(Params(deterrence=1.0, **covered), seed=4, days=200).day_table().sum()
+    unwatched = run_model(Params(deterrence=1.0, coverage=0.0, burglary_rate=20.0, **SMALL), seed=4,
+                          days=200).day_table().sum()
+    assert none.offences_deterred == unwatched.offences_deterred == 0
+    assert none.offences > 20
+    assert full.offences_deterred > 0.4 * none.offences   # same world: the same candidate offences
+    assert full.offences + full.offences_deterred == none.offences
 
 
 def test_police_feedback_rule_reaches_the_group_more_often():
