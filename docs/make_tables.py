@@ -71,7 +71,8 @@ def computation(compute) -> str:
         return f"Σ {cols[0]}"
     if maker == "_per_month" and len(cols) == 1:
         return f"Σ {cols[0]} / (days / {DAYS_PER_MONTH})"
-    used = [c for c in compute.__code__.co_consts if isinstance(c, str) and (c in COUNTS or c in STATE)]
+    consts = [x for c in compute.__code__.co_consts for x in (c if isinstance(c, tuple) else (c,))]
+    used = [c for c in consts if isinstance(c, str) and (c in COUNTS or c in STATE)]
     return f"`{compute.__name__}` (sim/outcomes.py) from " + ", ".join(f"`{c}`" for c in dict.fromkeys(used))
 
 

@@ -53,6 +53,10 @@ class Episode:
     report: Report | None = None
 
 
+def _person_leaves() -> None:
+    """The person of the situation leaves (or already has): nothing to do but keep time."""
+
+
 class NeighbourhoodWatch(Model):
     """Residents, admins and police exchanging signals on a neighbourhood network."""
 
@@ -164,6 +168,7 @@ class NeighbourhoodWatch(Model):
                 t.add("innocent_minority_signalled")
 
         episode = Episode(s)
+        self._schedule(s.gone_at, episode, _person_leaves)  # the episode lasts at least this long
         act_at = self.now + self.behaviour_rng.exponential(p.reaction_minutes, size=len(suspicious))
         for resident, response, at in zip(suspicious.tolist(), responses, act_at):
             if response == Response.NOTHING:
@@ -237,6 +242,8 @@ class NeighbourhoodWatch(Model):
     def _ask_saar(self, episode: Episode, admin: int, poster: int) -> None:
         """SAAR enforced: the admin asks 'did you call 112?'; the poster may call now."""
         s = episode.situation
+        if not self.residents.member[poster]:  # removed from the group meanwhile
+            return
         self.chat.post(self.now, admin, "admin_question", s.id, s.node)
         episode.participants.add(admin)
         if self.behaviour_rng.random() < self.params.saar_comply_prob:
