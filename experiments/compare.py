@@ -180,7 +180,8 @@ def headline_figure(diffs: pd.DataFrame, means: pd.DataFrame, group: str, key: S
                     reference: str) -> Figure:
     """Paired differences to the reference, one panel per outcome of the headline group."""
     names = GROUPS[group]
-    fig, axes = grid(len(names), min(3, len(names)), (5.2, 0.45 * diffs["scenario"].nunique() + 1.6))
+    columns = 2 if len(names) == 4 else min(3, len(names))
+    fig, axes = grid(len(names), columns, (5.2, 0.45 * diffs["scenario"].nunique() + 1.6))
     ref = means[means["scenario"] == reference].set_index("outcome")
     for ax, name in zip(axes, names):
         d = diffs[(diffs["outcome"] == name) & (diffs["scenario"] != reference)]
@@ -222,7 +223,7 @@ def compare(source: Path, reference: str = "baseline", out: Path | None = None) 
     runs, sweep = load_runs(source)
     if runs.empty:
         raise SystemExit(f"no completed runs in {sweep}")
-    out = out or sweep / "comparison"
+    out = out or sweep / ("comparison" if reference == "baseline" else f"comparison_vs_{reference}")
     out.mkdir(parents=True, exist_ok=True)
     means, diffs = scenario_means(runs), paired_differences(runs, reference)
     means.to_csv(out / "means.csv", index=False)
@@ -245,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results_dir", type=Path, help="a sweep directory or a results directory")
     parser.add_argument("--reference", default="baseline", help="scenario to compare against")
-    parser.add_argument("--out", type=Path, help="output directory (default RESULTS_DIR/comparison)")
+    parser.add_argument("--out", type=Path, help="output directory (default RESULTS_DIR/comparison, "
+                        "or comparison_vs_<reference>)")
     args = parser.parse_args(argv)
     print(compare(args.results_dir, args.reference, args.out))
 

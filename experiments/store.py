@@ -14,6 +14,7 @@ files. Completed runs are found again by key, which is how a re-run sweep skips 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ IDENTITY = ("case", "scenario", "calibration", "seed", "days")
 SIM_DIR = Path(sim.__file__).parent
 
 
+@functools.cache
 def model_fingerprint() -> str:
     """Hash of the model's source, so results of an edited model are never reused."""
     digest = hashlib.sha256()
