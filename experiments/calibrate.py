@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import os
+import subprocess
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -46,14 +47,14 @@ IDENTIFIED, WEAK = 0.5, 0.8   # posterior/prior 95%-interval width ratios: ident
 class Settings:
     particles: int = 80
     first_draws: int = 160             # generation 0: prior draws, the best `particles` kept
-    max_simulations: int = 760         # studies in the main ABC (each ~2 CPU-seconds)
+    max_simulations: int = 640         # studies in the main ABC (each ~2.3 CPU-seconds)
     alpha: float = 0.5                 # tolerance = this quantile of the previous distances
-    predictive_runs: int = 60          # studies from the posterior (posterior predictive check)
-    point_runs: int = 20               # studies at the calibrated preset (posterior mean)
+    predictive_runs: int = 50          # studies from the posterior (posterior predictive check)
+    point_runs: int = 16               # studies at the calibrated preset (posterior mean)
     holdout: str = "groups_with_arrests"
     holdout_particles: int = 40
     holdout_first_draws: int = 80
-    holdout_max_simulations: int = 240
+    holdout_max_simulations: int = 200
     months_scale: float = 1.0          # < 1 simulates shorter windows (quick mode only)
     seed: int = 20180601
 
@@ -189,6 +190,7 @@ def write_preset(path: Path, table: pd.DataFrame, settings: Settings, fitted: tu
         "# Beaumont et al. 2009; experiments/abc.py) on a simulated six-group study (experiments/study.py),",
         f"# {settings.particles} particles, {result.simulations} simulated studies, {len(result.generations)} "
         f"generations, final tolerance {result.final.tolerance:.2f}, {elapsed_min:.1f} min in all.",
+        f"# Model: git {model_version()}. Re-run the calibration when the model changes.",
         f"# Targets (conf/targets/targets.yaml): {', '.join(fitted)}.",
         "# Priors: conf/targets/priors.yaml. Values are posterior means; docs/calibration.md explains.",
         "# parameter: posterior mean [95% interval] (prior) - identified | weakly identified | prior-bound",
@@ -199,6 +201,19 @@ def write_preset(path: Path, table: pd.DataFrame, settings: Settings, fitted: tu
     lines += [f"{k}: {v}" for k, v in values.items()]
     path.write_text("\n".join(lines) + "\n")
     return values
+
+
+def model_version() -> str:
+    """The commit the model was calibrated at (and whether sim/ had uncommitted changes)."""
+    root = CONF.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "sim"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" with uncommitted changes in sim/" if dirty else "")
 
 
 def _round(x: float) -> float:
@@ -342,7 +357,8 @@ def run(settings: Settings, out_root: Path, write_conf: bool, workers: int,
     plot_holdout(out / "holdout.png", settings.holdout, holdout_target, held.final.stats[:, h],
                  held.final.weights, result.prior_stats[:, h][~np.isnan(result.prior_stats[:, h])],
                  pred[:, h][~np.isnan(pred[:, h])])
-    summary = {"settings": asdict(settings), "elapsed_minutes": elapsed, "abc_minutes": abc_minutes,
+    summary = {"settings": asdict(settings), "elapsed_minutes": elapsed, "model": model_version(),
+               "cpu_minutes": _cpu_minutes(), "abc_minutes": abc_minutes,
                "studies": result.simulations + held.simulations + len(pred) + len(point),
                "generations": [{"tolerance": g.tolerance, "acceptance": g.acceptance, "studies": g.simulations,
                                 "ess": g.ess()} for g in result.generations],
@@ -353,6 +369,12 @@ def run(settings: Settings, out_root: Path, write_conf: bool, workers: int,
     (out / "report.md").write_text(report(summary, post, ppc, holdout, result, held))
     print(f"done in {elapsed:.1f} min: {out / 'report.md'}; preset {preset_path}", flush=True)
     return summary
+
+
+def _cpu_minutes() -> float:
+    """CPU time of this process and its finished workers."""
+    t = os.times()
+    return (t.user + t.system + t.children_user + t.children_system) / 60
 
 
 def _md(df: pd.DataFrame) -> str:
@@ -376,7 +398,8 @@ def report(summary: dict, post: pd.DataFrame, ppc: pd.DataFrame, holdout: dict, 
         f"# Calibration report ({'QUICK smoke run: windows shortened, results not meaningful' if quick else 'default'})",
         "",
         f"Run time {summary['elapsed_minutes']:.1f} min ({summary['studies']} simulated six-group studies; "
-        f"main ABC {summary['abc_minutes']:.1f} min). Preset written to `{summary['preset']}`.",
+        f"main ABC {summary['abc_minutes']:.1f} min; {summary['cpu_minutes']:.1f} CPU-minutes). "
+        f"Model: git {summary['model']}. Preset written to `{summary['preset']}`.",
         "Method: ABC-SMC (experiments/abc.py) over the study of experiments/study.py; targets and their "
         "measurement in conf/targets/targets.yaml; priors in conf/targets/priors.yaml; see docs/calibration.md.",
         "",

@@ -52,7 +52,7 @@ REPRESENTATIVE = {"alertness": ["alertness_members", "offences_signalled_share"]
 
 @dataclass(frozen=True)
 class Settings:
-    trajectories: int = 20
+    trajectories: int = 12
     levels: int = 4
     households: int = 1000
     days: int = 365
@@ -61,7 +61,7 @@ class Settings:
 
 
 DEFAULT = Settings()
-QUICK = Settings(trajectories=4, households=300, days=120, seeds=(1,))
+QUICK = Settings(trajectories=4, households=300, days=90, seeds=(1,))
 
 
 def base_params(which: str = "calibrated") -> tuple[sim.Params, str]:
