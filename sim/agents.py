@@ -10,6 +10,11 @@ from __future__ import annotations
 from mesa.discrete_space import FixedAgent
 
 
+def _view(state: str, kind: type, doc: str) -> property:
+    """A read-only view onto this household's entry in the residents' array ``state``."""
+    return property(lambda self: kind(getattr(self.model.residents, state)[self.node]), doc=doc)
+
+
 class Resident(FixedAgent):
     """A household on the neighbourhood network (one resident stands for the household)."""
 
@@ -20,25 +25,11 @@ class Resident(FixedAgent):
         self.node = cell.coordinate
         self.cell = cell
 
-    @property
-    def member(self) -> bool:
-        return bool(self.model.residents.member[self.node])
-
-    @property
-    def alertness(self) -> float:
-        return float(self.model.residents.alertness[self.node])
-
-    @property
-    def fear(self) -> float:
-        return float(self.model.residents.fear[self.node])
-
-    @property
-    def trust(self) -> float:
-        return float(self.model.residents.trust[self.node])
-
-    @property
-    def bias(self) -> float:
-        return float(self.model.residents.bias[self.node])
+    member = _view("member", bool, "in the group")
+    alertness = _view("alertness", float, "alertness in [0, 1]")
+    fear = _view("fear", float, "fear (perceived risk of crime) in [0, 1]")
+    trust = _view("trust", float, "trust in the police in [0, 1]")
+    bias = _view("bias", float, "out-group bias in [0, 1]")
 
 
 class Administrator(Resident):

@@ -170,3 +170,19 @@ def test_police_feedback_rule_reaches_the_group_more_often():
 def test_strict_chatter_rule_means_less_chatter_than_tolerated():
     strict, tolerated = _totals("crime_only", days=90), _totals("chatter_tolerated", days=90)
     assert strict.messages_offtopic < tolerated.messages_offtopic
+
+
+def test_mesa_agents_are_views_of_the_households():
+    from sim.agents import Administrator, Resident
+    from sim.police import CommunityOfficer, EmergencyResponse
+    model = NeighbourhoodWatch(Params(**SMALL), seed=5)
+    model.run_days(30)
+    households = model.agents_by_type[Resident]
+    admins = model.agents_by_type[Administrator]
+    assert len(households) + len(admins) == SMALL["n_households"]
+    assert sorted(a.node for a in admins) == model.admin_nodes
+    assert len(model.agents_by_type[CommunityOfficer]) == len(model.agents_by_type[EmergencyResponse]) == 1
+    for agent in list(households)[:50]:
+        assert agent.fear == model.residents.fear[agent.node]
+        assert agent.member == model.residents.member[agent.node]
+        assert agent.cell.coordinate == agent.node
