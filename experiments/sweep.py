@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
@@ -201,7 +201,7 @@ class SweepCallback(Callback):
         print(f"sweep done: {counts}; tables in {sweep_dir}", file=sys.stderr)
         failed = runs[runs["status"] == "failed"]
         if config.compare and len(failed) < len(runs):
-            from experiments import compare
+            from experiments import compare  # here, so that jobs need not import matplotlib
             compare.main([str(sweep_dir)])
         if len(failed):
             print(f"{len(failed)} run(s) failed; see {sweep_dir / 'failures.csv'}:", file=sys.stderr)

@@ -65,9 +65,17 @@ def test_schema_is_generated_from_the_model_parameters():
     assert sim.Params.from_dict(OmegaConf.to_container(conf)) == sim.Params()
 
 
-def test_values_compose_calibration_then_case_then_scenario_then_command_line():
-    ConfigStore.instance().store(group="calibration", name="test_calibration", package="params",
-                                 node={"coverage": 0.4, "minority_share": 0.25, "talk_rate": 0.2})
+@pytest.fixture
+def test_calibration():
+    """A calibration option that exists only during the test."""
+    store = ConfigStore.instance()
+    store.store(group="calibration", name="test_calibration", package="params",
+                node={"coverage": 0.4, "minority_share": 0.25, "talk_rate": 0.2})
+    yield
+    del store.repo["calibration"]["test_calibration.yaml"]
+
+
+def test_values_compose_calibration_then_case_then_scenario_then_command_line(test_calibration):
     cfg = composed("calibration=test_calibration", "case=lastage", "scenario=coverage_low")
     p = schema.to_params(cfg)
     assert (p.talk_rate, p.minority_share, p.coverage) == (0.2, 0.3, 0.10)  # cal, case, scenario
