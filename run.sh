@@ -20,7 +20,7 @@ install() {
 }
 
 case "${1:-}" in
-  main)  install; shift; exec .venv/bin/python -m experiments.main "$@" ;;
+  main)  install; shift; exec .venv/bin/python -m experiments.run -m "$@" ;;
   tests) install; shift; exec .venv/bin/python -m pytest -n 2 "$@" ;;
   *) echo "usage: ./run.sh main | tests [pytest args]" >&2; exit 2 ;;
 esac
