@@ -2,6 +2,7 @@
 
     python -m experiments.calibrate            # default: about 20 minutes on an idle 2-core machine
     python -m experiments.calibrate --quick    # CI smoke run: about a minute, results not meaningful
+    python -m experiments.calibrate --budget 0.6 --workers 4   # fewer studies, more processes (busy machine)
 
 Reads the targets and study design (conf/targets/targets.yaml) and the priors
 (conf/targets/priors.yaml); simulates the six-group study (experiments/study.py) for each parameter
@@ -63,6 +64,13 @@ DEFAULT = Settings()
 QUICK = Settings(particles=20, first_draws=40, max_simulations=110, predictive_runs=16, point_runs=6,
                  holdout_particles=12, holdout_first_draws=24, holdout_max_simulations=24,
                  months_scale=0.2)
+
+
+def scaled(settings: Settings, factor: float) -> Settings:
+    """Every particle and study count times ``factor`` (at least 4 each)."""
+    counts = ("particles", "first_draws", "max_simulations", "predictive_runs", "point_runs",
+              "holdout_particles", "holdout_first_draws", "holdout_max_simulations")
+    return replace(settings, **{c: max(4, round(getattr(settings, c) * factor)) for c in counts})
 
 
 # -- the simulator handed to the ABC: a study per parameter row, all targets measured ------------------
@@ -466,6 +474,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--holdout", default=None, help="calibration target to hold out")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--budget", type=float, default=1.0,
+                    help="scale every particle and study count (e.g. 0.6 on a busy machine)")
     ap.add_argument("--write-conf", dest="write_conf", action="store_true", default=None,
                     help="write conf/calibration/calibrated.yaml (default: yes, except with --quick)")
     ap.add_argument("--no-write-conf", dest="write_conf", action="store_false")
@@ -475,6 +485,8 @@ def main(argv: list[str] | None = None) -> dict:
         settings = replace(settings, holdout=args.holdout)
     if args.seed is not None:
         settings = replace(settings, seed=args.seed)
+    if args.budget != 1.0:
+        settings = scaled(settings, args.budget)
     write_conf = (not args.quick) if args.write_conf is None else args.write_conf
     return run(settings, Path(args.results_dir), write_conf, args.workers)
 

@@ -22,7 +22,7 @@ import os
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -225,12 +225,18 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--quick", action="store_true", help="CI smoke run")
     ap.add_argument("--results-dir", default="results")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--trajectories", type=int, default=None, help="Morris trajectories (default 12)")
+    ap.add_argument("--seeds", type=int, default=None, help="replicate worlds per run (default 2)")
     ap.add_argument("--base", choices=("calibrated", "defaults"), default="calibrated")
     ap.add_argument("--write-conf", dest="write_conf", action="store_true", default=None,
                     help="write conf/sensitivity/top_parameters.yaml (default: yes, except with --quick)")
     ap.add_argument("--no-write-conf", dest="write_conf", action="store_false")
     args = ap.parse_args(argv)
     settings = QUICK if args.quick else DEFAULT
+    if args.trajectories:
+        settings = replace(settings, trajectories=args.trajectories)
+    if args.seeds:
+        settings = replace(settings, seeds=tuple(range(1, args.seeds + 1)))
     write_conf = (not args.quick) if args.write_conf is None else args.write_conf
     return run(settings, Path(args.results_dir), write_conf, args.workers, args.base)
 
