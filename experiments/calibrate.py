@@ -48,7 +48,7 @@ IDENTIFIED, WEAK = 0.5, 0.8   # posterior/prior 95%-interval width ratios: ident
 class Settings:
     particles: int = 80
     first_draws: int = 160             # generation 0: prior draws, the best `particles` kept
-    max_simulations: int = 640         # studies in the main ABC (each ~2.3 CPU-seconds)
+    max_simulations: int = 1400        # studies in the main ABC (each ~2 CPU-seconds)
     alpha: float = 0.5                 # tolerance = this quantile of the previous distances
     predictive_runs: int = 50          # studies from the posterior (posterior predictive check)
     point_runs: int = 16               # studies at the calibrated preset (posterior mean)

@@ -125,8 +125,9 @@ class Residents:
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
         """Fear spreads through talk with afraid acquaintances, then fear and alertness decay."""
         p, n = self.p, len(self)
-        if len(social_src):
-            afraid = (self.fear > p.unsafe_threshold).astype(float)
+        afraid = self.fear > p.unsafe_threshold
+        if len(social_src) and afraid.any():
+            afraid = afraid.astype(float)
             afraid_ties = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
             degree = np.bincount(social_src, minlength=n)
             share = np.divide(afraid_ties, degree, out=np.zeros(n), where=degree > 0)

@@ -67,7 +67,12 @@ class Situation:
 
 
 class World:
-    """Draws each day's situations from the world stream."""
+    """Draws the situations from the world stream, a block of days at a time.
+
+    The block length is fixed, so the situations of a day do not depend on how long a run is.
+    """
+
+    BLOCK_DAYS = 64
 
     def __init__(self, p: Params, rng: np.random.Generator):
         self.p, self.rng = p, rng
@@ -78,13 +83,20 @@ class World:
         self.daily_rates = np.array(monthly) * per_day
         self.hour_weights = np.array([HOURLY_PROFILE[k] / HOURLY_PROFILE[k].sum() for k in self.kinds])
         self.next_id = 0
+        self._block: dict[int, list[Situation]] = {}
 
     def situations_on(self, day: int) -> list[Situation]:
-        """Today's situations, in time order."""
-        p, rng = self.p, self.rng
-        counts = rng.poisson(self.daily_rates)
+        """The day's situations, in time order (days are asked for in order)."""
+        if day not in self._block:
+            self._block = self._draw_block(day - day % self.BLOCK_DAYS)
+        return self._block[day]
+
+    def _draw_block(self, first_day: int) -> dict[int, list[Situation]]:
+        p, rng, n_days = self.p, self.rng, self.BLOCK_DAYS
+        counts = rng.poisson(self.daily_rates, size=(n_days, len(self.kinds)))
         total = int(counts.sum())
-        kind_idx = np.repeat(np.arange(len(self.kinds)), counts)
+        day = first_day + np.repeat(np.arange(n_days), counts.sum(axis=1))
+        kind_idx = np.concatenate([np.repeat(np.arange(len(self.kinds)), row) for row in counts])
         offence = kind_idx < len(OFFENCE_KINDS)
         cumulative = self.hour_weights[kind_idx].cumsum(axis=1)
         hour = np.minimum((rng.random((total, 1)) > cumulative).sum(axis=1), 23)
@@ -93,10 +105,10 @@ class World:
         minority = rng.random(total) < np.where(offence, p.offender_minority_share, p.minority_share)
         stay = rng.exponential(np.where(offence, p.offender_stay_minutes, p.innocent_stay_minutes))
         deter = rng.random(total)
-        situations = []
-        for i in np.argsort(minute, kind="stable"):
-            situations.append(Situation(self.next_id, day, float(minute[i]), self.kinds[kind_idx[i]],
-                                        bool(offence[i]), int(node[i]), bool(minority[i]),
-                                        float(stay[i]), float(deter[i])))
+        block: dict[int, list[Situation]] = {d: [] for d in range(first_day, first_day + n_days)}
+        for i in np.lexsort((minute, day)):
+            block[int(day[i])].append(Situation(
+                self.next_id, int(day[i]), float(minute[i]), self.kinds[kind_idx[i]], bool(offence[i]),
+                int(node[i]), bool(minority[i]), float(stay[i]), float(deter[i])))
             self.next_id += 1
-        return situations
+        return block

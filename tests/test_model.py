@@ -186,3 +186,9 @@ def test_mesa_agents_are_views_of_the_households():
         assert agent.fear == model.residents.fear[agent.node]
         assert agent.member == model.residents.member[agent.node]
         assert agent.cell.coordinate == agent.node
+
+
+def test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run():
+    short = sim.run(Params(**SMALL), seed=2, days=70).situations
+    long = sim.run(Params(**SMALL), seed=2, days=200).situations
+    pd.testing.assert_frame_equal(short, long[long.day < 70])
