@@ -193,7 +193,7 @@ class NeighbourhoodWatch(Model):
         p, rng, s = self.params, self.behaviour_rng, episode.situation
         if not self.residents.member[author]:  # removed from the group in the meantime
             return
-        stigmatising = s.minority and kind != "sighting" and bool(self.residents.stigmatising(np.array([author]))[0])
+        stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author)
         msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising)
         episode.posts.append(msg)
         self.residents.alarm(readers)

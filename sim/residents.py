@@ -76,13 +76,13 @@ class Residents:
                 chance = chance * (1 + p.bias_suspicion_gain * self.bias[observers])
         return observers[self.rng.random(len(observers)) < np.minimum(chance, 1.0)]
 
-    def stigmatising(self, authors: np.ndarray) -> np.ndarray:
-        """Whether each report about a minority person names appearance rather than behaviour."""
+    def stigmatising(self, author: int) -> bool:
+        """Whether a report about a minority person names appearance rather than behaviour."""
         p = self.p
-        chance = p.stigmatising_prob * self.bias[authors] / max(p.bias_mean, 1e-6)
+        chance = p.stigmatising_prob * self.bias[author] / max(p.bias_mean, 1e-6)
         if p.report_form:  # the structured form asks for behaviour and other distinctive features
-            chance = chance * (1 - p.report_form_profiling_cut)
-        return self.rng.random(len(authors)) < np.minimum(chance, 1.0)
+            chance *= 1 - p.report_form_profiling_cut
+        return bool(self.rng.random() < chance)
 
     # -- process 4: response -----------------------------------------------------------------
     def respond(self, suspicious: np.ndarray) -> np.ndarray:
