@@ -173,7 +173,8 @@ def test_compare_mode_shows_two_panes(page):
     assert page.locator(".bs-pane").count() == 2 and page.locator("svg.bs-map").count() == 2
     for _ in range(15):
         _step(page)
-    assert "dag 15 ·" in page.locator(".bs-pane").nth(1).inner_text()
+    # pane B is re-rendered just after pane A: wait for it rather than read it at once
+    page.locator(".bs-pane").nth(1).filter(has_text="dag 15 ·").wait_for(timeout=10_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "app_compare.png", full_page=True)
     assert page.problems == []
