@@ -13,14 +13,12 @@ See docs/calibration.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import math
 import os
 import subprocess
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
@@ -32,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from experiments import abc
+from experiments import abc, cli, store
 from experiments.study import (CONF, PRIORS_FILE, STUDY_HYPERPARAMETERS, TARGETS_FILE, Design, load_yaml,
                                measure, run_study, validate_targets)
 
@@ -294,10 +292,7 @@ def plot_holdout(path: Path, name: str, target: dict, held: np.ndarray, held_w: 
 
 
 def results_dir(root: Path) -> Path:
-    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    path = root / f"calibration-{stamp}_{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    path.mkdir(parents=True)
-    return path
+    return store.new_results_dir(root, "calibration")
 
 
 def _weighted_interval(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
@@ -468,17 +463,11 @@ def report(summary: dict, post: pd.DataFrame, ppc: pd.DataFrame, holdout: dict, 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="CI smoke run (about a minute)")
-    ap.add_argument("--results-dir", default="results", help="where results/calibration-<unique>/ goes")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap = cli.parser(__doc__.split("\n\n")[0], "conf/calibration/calibrated.yaml")
     ap.add_argument("--holdout", default=None, help="calibration target to hold out")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--budget", type=float, default=1.0,
                     help="scale every particle and study count (e.g. 0.6 on a busy machine)")
-    ap.add_argument("--write-conf", dest="write_conf", action="store_true", default=None,
-                    help="write conf/calibration/calibrated.yaml (default: yes, except with --quick)")
-    ap.add_argument("--no-write-conf", dest="write_conf", action="store_false")
     args = ap.parse_args(argv)
     settings = QUICK if args.quick else DEFAULT
     if args.holdout:
@@ -487,8 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
         settings = replace(settings, seed=args.seed)
     if args.budget != 1.0:
         settings = scaled(settings, args.budget)
-    write_conf = (not args.quick) if args.write_conf is None else args.write_conf
-    return run(settings, Path(args.results_dir), write_conf, args.workers)
+    return run(settings, Path(args.results_dir), cli.writes_conf(args), args.workers)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,13 @@ the one source of truth. Ranges are not checked here but by ``sim.Params`` itsel
 from __future__ import annotations
 
 import dataclasses
-import os
-import uuid
 from dataclasses import dataclass, field
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 import sim
+from experiments import store
 from sim.params import FIELDS
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -42,8 +41,7 @@ class ExperimentConf:
 ConfigStore.instance().store(name="buurtsim_schema", node=ExperimentConf)
 
 # Unique per invocation (cached, so every job of a sweep resolves the same sweep directory).
-OmegaConf.register_new_resolver("unique", lambda: f"{os.getpid()}-{uuid.uuid4().hex[:6]}",
-                                use_cache=True, replace=True)
+OmegaConf.register_new_resolver("unique", store.unique_suffix, use_cache=True, replace=True)
 
 
 def to_params(cfg: DictConfig) -> sim.Params:

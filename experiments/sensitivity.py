@@ -16,11 +16,8 @@ workshop app. See docs/calibration.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -34,6 +31,7 @@ from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
 
 import sim
+from experiments import cli, store
 from experiments.study import CONF, PRIORS_FILE, load_yaml
 from sim.params import FIELDS
 
@@ -180,7 +178,7 @@ def plot(path: Path, table: pd.DataFrame, rep: dict[str, str], n: int = 12) -> N
 
 def markdown(table: pd.DataFrame, rep: dict[str, str], ranking: dict, settings: Settings, base_label: str,
              elapsed: float, n: int = 10) -> str:
-    lines = [f"# Sensitivity of the headline outcomes (Morris)", "",
+    lines = ["# Sensitivity of the headline outcomes (Morris)", "",
              f"{settings.trajectories} trajectories x {settings.levels} levels over "
              f"{table.parameter.nunique()} parameters, {settings.households} households x {settings.days} "
              f"days, seeds {list(settings.seeds)}, around {base_label}. Run time {elapsed:.1f} min.",
@@ -202,9 +200,7 @@ def run(settings: Settings, out_root: Path, write_conf: bool, workers: int, base
         names: list[str] | None = None) -> dict:
     start = time.time()
     params, base_label = base_params(base)
-    out = out_root / (f"sensitivity-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}_{os.getpid()}-"
-                      f"{uuid.uuid4().hex[:6]}")
-    out.mkdir(parents=True)
+    out = store.new_results_dir(out_root, "sensitivity")
     n_runs = (len(problem(params, names)["names"]) + 1) * settings.trajectories
     print(f"Morris: {n_runs} runs x {len(settings.seeds)} seeds -> {out}", flush=True)
     table, rep = analyse(params, settings, workers, names)
@@ -221,24 +217,17 @@ def run(settings: Settings, out_root: Path, write_conf: bool, workers: int, base
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="CI smoke run")
-    ap.add_argument("--results-dir", default="results")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap = cli.parser(__doc__.split("\n\n")[0], "conf/sensitivity/top_parameters.yaml")
     ap.add_argument("--trajectories", type=int, default=None, help="Morris trajectories (default 12)")
     ap.add_argument("--seeds", type=int, default=None, help="replicate worlds per run (default 2)")
     ap.add_argument("--base", choices=("calibrated", "defaults"), default="calibrated")
-    ap.add_argument("--write-conf", dest="write_conf", action="store_true", default=None,
-                    help="write conf/sensitivity/top_parameters.yaml (default: yes, except with --quick)")
-    ap.add_argument("--no-write-conf", dest="write_conf", action="store_false")
     args = ap.parse_args(argv)
     settings = QUICK if args.quick else DEFAULT
     if args.trajectories:
         settings = replace(settings, trajectories=args.trajectories)
     if args.seeds:
         settings = replace(settings, seeds=tuple(range(1, args.seeds + 1)))
-    write_conf = (not args.quick) if args.write_conf is None else args.write_conf
-    return run(settings, Path(args.results_dir), write_conf, args.workers, args.base)
+    return run(settings, Path(args.results_dir), cli.writes_conf(args), args.workers, args.base)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ files. Completed runs are found again by key, which is how a re-run sweep skips 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -38,6 +39,18 @@ SIM_DIR = Path(sim.__file__).parent
 
 
 @functools.cache
+
+def unique_suffix() -> str:
+    """Process id and a random suffix: two commands started in the same second never collide."""
+    return f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def new_results_dir(root: Path, kind: str) -> Path:
+    """A fresh ``<root>/<kind>-<timestamp>_<unique>/`` for one command's outputs."""
+    path = root / f"{kind}-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}_{unique_suffix()}"
+    path.mkdir(parents=True)
+    return path
+
 def model_fingerprint() -> str:
     """Hash of the model's source, so results of an edited model are never reused."""
     digest = hashlib.sha256()
