@@ -4,7 +4,9 @@ A message reaches all current members at once (broadcast). Each member reads it 
 that falls with recent chatter (fatigue), after a random delay. A message the admin removes is
 not read by anyone after its removal. The administrator (*beheerder*) moderates by the group's
 rules: removes profiling posts, warns (then removes) members who post chatter, asks "did you call
-112?" under SAAR, posts a closing message (*afmelding*) and relays police feedback.
+112?" under SAAR, posts a closing message (*afmelding*) and relays police feedback. Warnings and
+removals are posted in the group like any message (delivered, read, counted); a warning lapses
+after ``warning_lapse_days``.
 """
 
 from __future__ import annotations
@@ -165,18 +167,25 @@ class ChatGroup:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
         The decision takes effect at once (the member posts no more); the admin's message
-        follows at ``time``.
+        follows at ``time`` and is delivered to the (remaining) members. Warnings older than
+        ``warning_lapse_days`` have lapsed.
         """
         if member in self.admins:
             return
         res = self.residents
+        if time - res.warned_at[member] > self.p.warning_lapse_days * MINUTES_PER_DAY:
+            res.warnings[member] = 0
         if res.warnings[member] >= self.p.warnings_before_removal:
             res.member[member] = False
             self.tally.add("members_removed")
-            self._record(Message(len(self.log), time, admin, "admin", "admin_removal", node=member))
+            kind = "admin_removal"
         else:
             res.warnings[member] += 1
-            self._record(Message(len(self.log), time, admin, "admin", "admin_warning", node=member))
+            res.warned_at[member] = time
+            kind = "admin_warning"
+        msg = Message(len(self.log), time, admin, "admin", kind, node=member)
+        self._record(msg)
+        self._deliver(msg)
 
     def close(self, situation, time: float) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""

@@ -46,7 +46,9 @@ class Episode:
 
     situation: Situation
     pending: int = 0                                    # events still to come
-    participants: set[int] = field(default_factory=set)  # residents who acted (for ties)
+    participants: set[int] = field(default_factory=set)  # residents who did something about it (ties)
+    callers: set[int] = field(default_factory=set)       # residents who called 112 about it
+    told_112: dict[int, float] = field(default_factory=dict)  # member -> when they read "112 called"
     posts: list[Message] = field(default_factory=list)
     going_out: int = 0
     forwarded: bool = False
@@ -157,6 +159,7 @@ class NeighbourhoodWatch(Model):
         t.add("suspicions", len(suspicious))
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
+        res.alarm_witnesses(suspicious)
         responses = res.respond(suspicious)
         for r in Response:
             t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
@@ -175,7 +178,8 @@ class NeighbourhoodWatch(Model):
                 continue
             episode.participants.add(resident)
             if response in (Response.SAAR, Response.CALL_ONLY):
-                self._schedule(at, episode, self._contact_police, episode, "112")
+                self._schedule(at, episode, self._contact_police, episode, "112", resident,
+                               response == Response.SAAR)
             if response in (Response.SAAR, Response.APP_ONLY):
                 kind = "saar" if response == Response.SAAR else "signal"
                 self._schedule(at, episode, self._post_signal, episode, resident, kind)
@@ -193,46 +197,54 @@ class NeighbourhoodWatch(Model):
         p, rng, s = self.params, self.behaviour_rng, episode.situation
         if not self.residents.member[author]:  # removed from the group in the meantime
             return
+        if kind == "saar" and episode.told_112.get(author, float("inf")) <= self.now:
+            return  # had read "112 called" before calling: called nobody, tells nothing new
         stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author)
         msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising)
         episode.posts.append(msg)
-        self.residents.alarm(readers)
+        self.residents.alarm(readers, stigmatising)
+        if kind == "saar":
+            for reader, at in zip(readers.tolist(), read_at.tolist()):
+                episode.told_112[reader] = min(at, episode.told_112.get(reader, at))
         if kind == "sighting":
             return
-        self._readers_react(episode, readers, read_at)
-        officer_delay = self.police.officer.reads(self.chat.read_chance(p.officer_reads_prob))
-        if officer_delay is not None and self.now + officer_delay < msg.removed_at:
-            self._schedule(self.now + officer_delay, episode, self._contact_police, episode, "officer")
+        self._readers_react(episode, msg, readers, read_at)
+        officer_reads_at = self.police.officer.reads(self.now, self.chat.read_chance(p.officer_reads_prob))
+        if officer_reads_at is not None and officer_reads_at < msg.removed_at:
+            self._schedule(officer_reads_at, episode, self._contact_police, episode, "officer")
         if kind == "signal" and p.saar_enforced:
             admin = self.chat.admin_acts()
             if admin is not None:
                 self._schedule(self.now + self.chat.admin_delay(), episode, self._ask_saar, episode, admin, author)
-        if p.admin_liaison and not episode.forwarded:
+        if p.admin_liaison and not episode.forwarded and not msg.removed:  # a removed post is not passed on
             episode.forwarded = True
             admin = self.chat.admin_acts()
             if admin is not None and rng.random() < p.admin_forward_prob:
                 episode.participants.add(admin)
-                self._schedule(self.now + self.chat.admin_delay(), episode, self._contact_police, episode, "admin")
+                # the officer picks it up on duty, after a delay
+                picked_up = self.police.officer.acts_at(self.now + self.chat.admin_delay())
+                self._schedule(picked_up, episode, self._contact_police, episode, "admin")
 
-    def _readers_react(self, episode: Episode, readers: np.ndarray, read_at: np.ndarray) -> None:
-        """Readers near the scene add sightings or go out to look; some reply."""
+    def _readers_react(self, episode: Episode, msg: Message, readers: np.ndarray, read_at: np.ndarray) -> None:
+        """Readers in sight of the scene add sightings, readers on its street go out to look; some reply."""
         p, rng, s = self.params, self.behaviour_rng, episode.situation
         near = np.isin(readers, self.hood.in_sight(s.node))
         sights = rng.random(int(near.sum())) < p.sighting_prob
         for reader, at in zip(readers[near][sights].tolist(), read_at[near][sights]):
             episode.participants.add(reader)
             self._schedule(at, episode, self._post_signal, episode, reader, "sighting")
-        go_out = rng.random(int(near.sum())) < np.minimum(
-            p.go_out_prob * (1 + self.residents.alertness[readers[near]]), 1.0)
-        for reader, at in zip(readers[near][go_out].tolist(), read_at[near][go_out]):
+        street = np.isin(readers, self.hood.on_street(s.node))
+        go_out_prob = p.go_out_prob * (1 + p.stigma_go_out_gain if msg.stigmatising else 1)
+        go_out = rng.random(int(street.sum())) < np.minimum(
+            go_out_prob * (1 + self.residents.alertness[readers[street]]), 1.0)
+        for reader, at in zip(readers[street][go_out].tolist(), read_at[street][go_out]):
             episode.participants.add(reader)
             episode.going_out += 1
             self._schedule(at + p.reaction_minutes, episode, self._confront, s)
+        # replies are chatter: no one does anything together, so repliers are no participants
         n_replies = rng.binomial(len(readers), min(p.reply_prob * self.chat.chatter_multiplier, 1.0))
         for i in (rng.choice(len(readers), size=n_replies, replace=False) if n_replies else ()):
-            reader = int(readers[i])
-            episode.participants.add(reader)
-            self._schedule(float(read_at[i]), episode, self._reply, episode, reader)
+            self._schedule(float(read_at[i]), episode, self._reply, episode, int(readers[i]))
 
     def _reply(self, episode: Episode, reader: int) -> None:
         if self.residents.member[reader]:
@@ -247,7 +259,8 @@ class NeighbourhoodWatch(Model):
         self.chat.post(self.now, admin, "admin_question", s.id, s.node)
         episode.participants.add(admin)
         if self.behaviour_rng.random() < self.params.saar_comply_prob:
-            self._schedule(self.now + self.params.reaction_minutes, episode, self._contact_police, episode, "112")
+            self._schedule(self.now + self.params.reaction_minutes, episode, self._contact_police, episode, "112",
+                           poster, True)
 
     def _confront(self, s: Situation) -> None:
         """A resident confronts the person, if still there; the person then leaves."""
@@ -255,11 +268,20 @@ class NeighbourhoodWatch(Model):
             s.confronted = True
             s.left_at = min(s.left_at, self.now)
 
-    def _contact_police(self, episode: Episode, channel: str) -> None:
-        """Process 7: a channel reaches the police, who may send a unit."""
+    def _contact_police(self, episode: Episode, channel: str, caller: int | None = None,
+                        tells_group: bool | None = None) -> None:
+        """Process 7: a channel reaches the police, who may send a unit.
+
+        A 112 ``caller`` who has already read "112 called" about the situation does not call
+        (the point of SAAR); ``tells_group``: the caller says so in the group (a report from it).
+        """
         if channel == "112":
+            if episode.told_112.get(caller, float("inf")) <= self.now:
+                self.tally.add("calls_saved")
+                return
             self.tally.add("calls_112")
-        episode.report, arrival = self.police.receive(episode.situation, channel, self.now)
+            episode.callers.add(caller)
+        episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group)
         if arrival is not None:
             self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival)
 
@@ -274,24 +296,36 @@ class NeighbourhoodWatch(Model):
         if s.confronted and not s.offence:
             t.add("wrongful_confrontations")
         t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
-        if episode.posts and episode.report is not None and self.police.officer.gives_feedback(episode.report):
-            self._feedback(s)
+        report = episode.report
+        fed_back = bool(episode.posts and report is not None and self.police.officer.gives_feedback(report)
+                        and self._feedback(s))
+        if episode.callers and not fed_back and (report is None or not report.follow_ups):
+            res.disappoint(np.array(sorted(episode.callers)))
         if episode.posts:
-            res.reassure(self.chat.close(s, self.now), trust=False)
+            readers = self.chat.close(s, self.now)
+            res.reassure(readers, trust=False)
+            # a false alarm the admin knows of (a unit looked, or a resident spoke to the person)
+            if len(readers) and not s.offence and (s.confronted or (report is not None and "look" in report.follow_ups)):
+                t.add("false_alarms_corrected")
+                res.correct(readers)
         self._form_ties([i for i in episode.participants if res.member[i]])
 
-    def _feedback(self, s: Situation) -> None:
-        """Police feedback reaches the group: directly from the officer, or relayed by an admin."""
+    def _feedback(self, s: Situation) -> bool:
+        """Police feedback reaches the group: from the officer (on duty), or relayed by an admin.
+
+        Returns whether it reached the group.
+        """
         if self.params.officer_in_group:
-            author, at = POLICE, self.now + self.params.reaction_minutes
+            author, at = POLICE, self.police.officer.acts_at(self.now)
         else:
             author = self.chat.admin_acts() if self.params.admin_liaison else None
             if author is None:
-                return
+                return False
             at = self.now + self.chat.admin_delay()
         _, readers, _ = self.chat.post(at, author, "police_feedback", s.id, s.node)
         self.tally.add("feedback_messages")
         self.residents.reassure(readers, trust=True)
+        return True
 
     # -- chatter -------------------------------------------------------------------------------
     def _chatter_times(self) -> np.ndarray:
@@ -325,7 +359,7 @@ class NeighbourhoodWatch(Model):
     # -- records -------------------------------------------------------------------------------
     def _record(self, day: int) -> None:
         r = self.residents
-        row = {"day": day, **self.tally, **snapshot(r.member, r.alertness, r.fear, r.trust,
+        row = {"day": day, **self.tally, **snapshot(r.member, r.ever_member, r.alertness, r.fear, r.trust,
                                                      self.params.unsafe_threshold)}
         self._rows.append(row)
         self.tally.update(dict.fromkeys(COUNTS, 0))

@@ -39,6 +39,10 @@ class Neighbourhood:
         """Households that can see ``node``'s front door (``node`` itself included)."""
         return self.sight_idx[self.sight_ptr[node]:self.sight_ptr[node + 1]]
 
+    def on_street(self, node: int) -> np.ndarray:
+        """Households on ``node``'s street (within walking distance of its front door)."""
+        return np.flatnonzero(self.street == self.street[node])
+
     def graph(self) -> nx.Graph:
         """The network as networkx, edges tagged ``kind`` = sight | social."""
         g = nx.Graph()

@@ -14,7 +14,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-DAYS_PER_MONTH = 365.25 / 12
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 # Event counts incremented by the model; one column per count in the per-day table.
 COUNTS: dict[str, str] = {
@@ -39,6 +40,10 @@ COUNTS: dict[str, str] = {
     "reports_via_112": "police reports whose first channel was 112",
     "reports_via_admin": "police reports first passed on by the admin",
     "reports_via_officer": "police reports first read by the officer in the group",
+    "reports_from_group": "police reports the group brought: a member called 112 and said so in the group "
+                          "(SAAR, or after the admin's question), the admin passed it on, or the officer read it",
+    "calls_non_urgent": "112 calls after the person had left: taken as a non-urgent report (0900-8844), no unit",
+    "calls_saved": "112 calls not made because the resident had read '112 called' about the situation",
     "follow_ups": "police reports that got any follow-up",
     "follow_up_look": "follow-ups: a unit went to look",
     "follow_up_municipality": "follow-ups: passed to the municipality",
@@ -61,24 +66,30 @@ COUNTS: dict[str, str] = {
     "wrongful_confrontations": "innocent persons confronted by residents",
     "ties_formed": "new social ties between members from shared episodes",
     "feedback_messages": "police feedback that reached the group",
+    "false_alarms_corrected": "afmeldingen that correct a false alarm (the person was found innocent)",
 }
 
 # Daily snapshots of resident state.
 STATE: dict[str, str] = {
     "alertness_members": "mean alertness of group members",
-    "alertness_nonmembers": "mean alertness of non-members",
+    "alertness_nonmembers": "mean alertness of non-members (households never in the group)",
     "fear_members": "mean fear of group members",
-    "fear_nonmembers": "mean fear of non-members",
+    "fear_nonmembers": "mean fear of non-members (households never in the group)",
     "feels_unsafe_share": "share of residents whose fear exceeds the unsafe threshold",
     "trust_members": "mean trust in police of group members",
     "members": "current group members",
+    "households": "households in the neighbourhood (for counts per 1,000 households)",
 }
 
 
-def snapshot(member: np.ndarray, alertness: np.ndarray, fear: np.ndarray, trust: np.ndarray,
-             unsafe_threshold: float) -> dict[str, float]:
-    """The STATE row for one day from resident arrays."""
-    non = ~member
+def snapshot(member: np.ndarray, ever_member: np.ndarray, alertness: np.ndarray, fear: np.ndarray,
+             trust: np.ndarray, unsafe_threshold: float) -> dict[str, float]:
+    """The STATE row for one day from resident arrays.
+
+    Non-members are households that were never in the group: removed (former) members count
+    neither as members nor as non-members, so their drift back to baseline is no artefact of either.
+    """
+    non = ~ever_member
     return {
         "alertness_members": _mean(alertness, member),
         "alertness_nonmembers": _mean(alertness, non),
@@ -87,6 +98,7 @@ def snapshot(member: np.ndarray, alertness: np.ndarray, fear: np.ndarray, trust:
         "feels_unsafe_share": float(np.mean(fear > unsafe_threshold)),
         "trust_members": _mean(trust, member),
         "members": int(member.sum()),
+        "households": len(member),
     }
 
 
@@ -146,6 +158,18 @@ def _signals_without_follow_up(days: pd.DataFrame) -> float:
     return float(1 - days["follow_ups"].sum() / signalled) if signalled else float("nan")
 
 
+def _per_1000_households_per_year(count: Callable[[pd.DataFrame], float]) -> Callable[[pd.DataFrame], float]:
+    def compute(days: pd.DataFrame) -> float:
+        if not len(days):
+            return float("nan")
+        return float(count(days) * 1000 / days["households"].iloc[-1] * DAYS_PER_YEAR / len(days))
+    return compute
+
+
+def _signals_without_follow_up_count(days: pd.DataFrame) -> float:
+    return float(days["situations_signalled"].sum() - days["follow_ups"].sum())
+
+
 def _mean_response(days: pd.DataFrame) -> float:
     n = days["follow_up_look"].sum()
     return float(days["response_minutes_total"].sum() / n) if n else float("nan")
@@ -165,13 +189,14 @@ OUTCOMES: tuple[Outcome, ...] = (
     # alertness
     Outcome("alertness_members", "mean alertness of members, averaged over days", "alertness",
             _mean_of("alertness_members")),
-    Outcome("alertness_nonmembers", "mean alertness of non-members, averaged over days", "alertness",
+    Outcome("alertness_nonmembers", "mean alertness of non-members (never in the group), averaged over "
+            "days", "alertness",
             _mean_of("alertness_nonmembers")),
     Outcome("offences_signalled_share", "share of true offences observed and signalled (112 or app)",
             "alertness", _ratio("offences_signalled", "offences")),
     # fear
     Outcome("fear_members", "mean fear of members, averaged over days", "fear", _mean_of("fear_members")),
-    Outcome("fear_nonmembers", "mean fear of non-members, averaged over days", "fear",
+    Outcome("fear_nonmembers", "mean fear of non-members (never in the group), averaged over days", "fear",
             _mean_of("fear_nonmembers")),
     Outcome("feels_unsafe_share", "share of residents above the unsafe threshold, averaged over days",
             "fear", _mean_of("feels_unsafe_share")),
@@ -179,14 +204,23 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("police_reports", "situations that reached the police (112, admin or officer)", "follow-up",
             _total("police_reports")),
     Outcome("reports_per_month", "police reports per month", "follow-up", _per_month("police_reports")),
+    Outcome("reports_from_group", "police reports the group brought (a member's SAAR call, the admin's "
+            "liaison, the officer reading along); the study's 'reports from the group to the police'",
+            "follow-up", _total("reports_from_group")),
+    Outcome("reports_from_group_per_month", "police reports the group brought, per month", "follow-up",
+            _per_month("reports_from_group")),
     Outcome("reports_via_112", "police reports that came in by a 112 call", "follow-up",
             _total("reports_via_112")),
     Outcome("reports_via_admin", "police reports the admin passed to the officer", "follow-up",
             _total("reports_via_admin")),
     Outcome("reports_via_officer", "police reports the officer read in the group", "follow-up",
             _total("reports_via_officer")),
-    Outcome("follow_up_share", "share of police reports followed up in any way", "follow-up",
-            _ratio("follow_ups", "police_reports")),
+    Outcome("follow_up_share", "share of police reports followed up in any way. Denominator: all "
+            "reports, so it rises when the group brings fewer of them (no_admin, coverage_low: fewer "
+            "admin-passed reports, which are followed up less often than 112 calls); read it with "
+            "follow_ups_per_1000", "follow-up", _ratio("follow_ups", "police_reports")),
+    Outcome("follow_ups_per_1000", "police reports followed up in any way, per 1,000 households per year",
+            "follow-up", _per_1000_households_per_year(_total("follow_ups"))),
     Outcome("follow_up_look_share", "share of police reports where a unit went to look", "follow-up",
             _ratio("follow_up_look", "police_reports")),
     Outcome("follow_up_municipality_share", "share of police reports passed to the municipality",
@@ -196,8 +230,12 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("arrests", "arrests", "follow-up", _total("arrests")),
     Outcome("response_minutes", "mean response time of units sent to look (minutes)", "follow-up",
             _mean_response),
-    Outcome("signals_without_follow_up_share", "share of signalled situations with no police follow-up",
+    Outcome("signals_without_follow_up_share", "share of signalled situations with no police follow-up. "
+            "Denominator: signalled situations, which fall with coverage (fewer app-only signals), so "
+            "the share falls as the group shrinks; read it with signals_without_follow_up_per_1000",
             "follow-up", _signals_without_follow_up),
+    Outcome("signals_without_follow_up_per_1000", "signalled situations with no police follow-up, per 1,000 "
+            "households per year", "follow-up", _per_1000_households_per_year(_signals_without_follow_up_count)),
     # stigmatisation
     Outcome("innocent_signal_share", "share of signalled situations that were innocent", "stigmatisation",
             _ratio("innocent_signalled", "situations_signalled")),

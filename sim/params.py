@@ -112,6 +112,13 @@ class Params:
     stigmatising_prob: float = param(0.3, 0.0, 1.0, source="assumption: share of reports about a "
                                      "minority person that name appearance rather than behaviour, "
                                      "at average bias", doc="stigmatising-report chance at mean bias")
+    stigma_bias_gain: float = param(0.02, 0.0, 1.0, source="assumption: a post naming appearance "
+                                    "confirms readers' stereotype (no Dutch measurement; small)",
+                                    doc="bias gained per stigmatising message read (share of the gap to 1)")
+    stigma_go_out_gain: float = param(1.0, 0.0, 10.0, source="assumption: a description by appearance "
+                                      "points readers at a person (the crowd after a false alarm about a "
+                                      "newspaper deliverer, facts.md); doubling is a guess",
+                                      doc="going-out chance after a stigmatising signal is multiplied by 1 + gain")
 
     # --- residents: response ----------------------------------------------------------------
     reaction_minutes: float = param(5.0, 0.1, 120.0, source="assumption: people act within minutes "
@@ -156,6 +163,9 @@ class Params:
                                    doc="read chance divided by 1 + fatigue x messages/day (7-day mean)")
     alertness_gain: float = param(0.08, 0.0, 1.0, source=f"{FACTS}: groups raise alertness",
                                   doc="alertness gained per signal read (share of the gap to 1)")
+    alertness_talk_gain: float = param(0.5, 0.0, 1.0, source="assumption: neighbours pass on 'keep an "
+                                       "eye out' when they talk (at talk_rate), members or not; no measurement",
+                                       doc="share of the gap to a more alert tie's alertness closed per talk")
     fear_gain: float = param(0.04, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017): "
                              "talk about crime raises perceived insecurity",
                              doc="fear gained per signal read (share of the gap to 1)")
@@ -180,6 +190,11 @@ class Params:
                               doc="mean trust in police")
     feedback_trust_gain: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
                                        "(feedback raises trust)", doc="trust gained per feedback read")
+    unanswered_trust_loss: float = param(0.05, 0.0, 1.0, source="assumption: residents are "
+                                         "disappointed when a report comes to nothing (facts.md: feedback "
+                                         "is often absent); the size is a guess, as large as a feedback's gain",
+                                         doc="share of trust a 112 caller loses when the report gets "
+                                             "neither follow-up nor feedback")
     feedback_fear_relief: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
                                         "(feedback lowers fear)", doc="share of fear removed per police feedback or closing message read")
     tie_prob: float = param(0.05, 0.0, 1.0, source=f"{FACTS}: online contact leads to offline "
@@ -199,6 +214,9 @@ class Params:
                                    doc="admin removes stigmatising messages", choices=(False, True))
     warnings_before_removal: int = param(1, 0, 10, source=f"{FACTS}: 'one warning, then removed'",
                                          doc="warnings before a member is removed from the group")
+    warning_lapse_days: float = param(90.0, 1.0, 36500.0, source="assumption: an admin remembers a "
+                                      "warning for a season; no source gives the practice",
+                                      doc="days after the last warning at which a member's warnings lapse")
     saar_enforced: bool = param(False, source="scenario: SAAR enforced by the admin",
                                 doc="admin asks '112 called?' after an app-only signal",
                                 choices=(False, True))
@@ -210,6 +228,11 @@ class Params:
                                       "passes on part of the signals", doc="chance the admin forwards a signal")
     closing_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: admins post a closing message "
                                 "('afmelding') after an incident", doc="chance of a closing message")
+    correction_relief: float = param(0.5, 0.0, 1.0, source="assumption: rumour models with debunkers "
+                                     "(Mazzoli et al. 2018, facts.md) let a correction undo much of a false "
+                                     "alarm; the share is a guess",
+                                     doc="share of readers' alertness and fear above baseline removed by an "
+                                         "afmelding that corrects a false alarm")
     report_form: bool = param(False, source="scenario: structured report form (Nextdoor-style)",
                               doc="members post signals through a structured form", choices=(False, True))
     report_form_profiling_cut: float = param(0.75, 0.0, 1.0, source=f"{FACTS}: Nextdoor 2016: the "
@@ -225,6 +248,17 @@ class Params:
                                    choices=(False, True))
     officer_reads_prob: float = param(0.4, 0.0, 1.0, source="assumption: limited duty hours",
                                       doc="chance the officer reads a message in time")
+    officer_duty_start_hour: int = param(8, 0, 23, source="assumption: a wijkagent works day shifts "
+                                         "(model brief: limited hours); weekends and leave are not modelled",
+                                         doc="hour of day the officer's duty begins")
+    officer_duty_hours: int = param(9, 1, 24, source="assumption: a working day", doc="hours on duty a day")
+    officer_action_delay_minutes: float = param(60.0, 0.0, 10080.0, source="assumption: a wijkagent "
+                                                "handles a passed-on report between other work",
+                                                doc="mean delay, on duty, before the officer acts on a report")
+    officer_urgent_minutes: float = param(30.0, 0.0, 1440.0, source="assumption: a signal less than "
+                                          "half an hour old is treated as still going on",
+                                          doc="age of a situation below which the officer sends a unit "
+                                              "(the officer cannot see whether the person is still there)")
     officer_action_prob: float = param(0.5, 0.0, 1.0, source="assumption (calibrated)",
                                        doc="chance the officer acts on a report reaching them")
     dispatch_prob: float = param(0.8, 0.0, 1.0, source=f"{FACTS}: Lastage: 24 of 42 reports got a "
@@ -239,7 +273,8 @@ class Params:
                                "calibrated", doc="chance of an arrest when the offender is still there")
     police_feedback: bool = param(False, source=f"{FACTS}: feedback is often absent; scenario "
                                   "'police feedback after every report'",
-                                  doc="police report back to the group after every report",
+                                  doc="police report back about every report the group saw (through the "
+                                      "officer in the group, else an available admin)",
                                   choices=(False, True))
     feedback_prob: float = param(0.3, 0.0, 1.0, source=f"{FACTS}: police feedback to the group: "
                                  "often none", doc="chance of feedback without the feedback rule")

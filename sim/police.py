@@ -6,6 +6,12 @@ channel makes it a *police report*; later channels may add follow-up to the same
 Follow-up is one or more of: a unit goes to look (capacity-limited, lognormal response time),
 passing it to the municipality, or action/information by the officer. An arrest needs the
 offender still there when the unit arrives.
+
+112 decides once per situation whether to send a unit (a second call about the same situation
+draws no second dispatch) and sends none when the caller says the person has left (a non-urgent
+report, 0900-8844). The wijkagent works duty hours, picks up what the admin passes on or what is
+posted in the group only then and after a delay, and does not know whether the person is still
+there: a report that is still fresh gets a unit, an older one the officer's own action.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from mesa import Agent
 
 from sim.outcomes import Tally
 from sim.params import Params
-from sim.world import Situation
+from sim.world import MINUTES_PER_DAY, Situation
 
 CHANNELS = ("112", "admin", "officer")
 MUNICIPAL_KINDS = ("vandalism", "youths")  # public space and nuisance: the municipality's work
@@ -33,6 +39,8 @@ class Report:
     time: float
     follow_ups: set[str] = field(default_factory=set)   # look | municipality | officer
     met_offender: bool = False
+    from_group: bool = False    # the group brought it (SAAR call, admin's liaison, officer reading)
+    dispatch_decided: bool = False  # 112 has decided whether to send a unit
 
     def follow_up(self, kind: str, tally: Tally) -> None:
         if kind in self.follow_ups:
@@ -55,10 +63,19 @@ class EmergencyResponse(Agent):
     def answer_call(self, report: Report, time: float) -> float | None:
         """A 112 call: send a unit (mostly), else pass public-space matters to the municipality.
 
-        Returns the unit's arrival time, if one is sent.
+        The caller can tell whether the person is still there: if not, the call is a non-urgent
+        report (0900-8844) without a unit. 112 decides once per situation: a further call about
+        it adds nothing. Returns the unit's arrival time, if one is sent.
         """
-        if "look" in report.follow_ups:
+        s = report.situation
+        if time >= s.gone_at:
+            self.tally.add("calls_non_urgent")
+            if s.kind in MUNICIPAL_KINDS:
+                report.follow_up("municipality", self.tally)
             return None
+        if report.dispatch_decided or "look" in report.follow_ups:
+            return None
+        report.dispatch_decided = True
         if self._rng.random() < self.p.dispatch_prob:
             arrival = self.send_unit(report, time)
             if arrival is not None:
@@ -91,28 +108,42 @@ class EmergencyResponse(Agent):
 
 
 class CommunityOfficer(Agent):
-    """The wijkagent: reads the group when a member, acts on reports, gives feedback."""
+    """The wijkagent: on duty part of the day; reads the group when a member, acts on reports,
+    gives feedback."""
 
     def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
         super().__init__(model)
         self.p, self.tally, self._rng = p, tally, rng
         self.in_group = p.officer_in_group
+        self._shift_start, self._shift_length = p.officer_duty_start_hour * 60.0, p.officer_duty_hours * 60.0
 
-    def reads(self, read_chance: float) -> float | None:
-        """Reads a group message (limited hours): the delay in minutes, or None if missed."""
+    def on_duty_from(self, time: float) -> float:
+        """The first moment at or after ``time`` (model minutes) when the officer is on duty."""
+        since_start = (time % MINUTES_PER_DAY - self._shift_start) % MINUTES_PER_DAY
+        if since_start < self._shift_length:
+            return time
+        return time + MINUTES_PER_DAY - since_start
+
+    def acts_at(self, time: float) -> float:
+        """When the officer gets to something that reached them at ``time``: on duty, after a delay."""
+        return self.on_duty_from(self.on_duty_from(time) + self._rng.exponential(self.p.officer_action_delay_minutes))
+
+    def reads(self, time: float, read_chance: float) -> float | None:
+        """Reads a group message posted at ``time``, on duty: the read time, or None if missed."""
         if self.in_group and self._rng.random() < read_chance:
-            return float(self._rng.exponential(self.p.read_delay_minutes))
+            return self.on_duty_from(self.on_duty_from(time) + self._rng.exponential(self.p.read_delay_minutes))
         return None
 
     def handle(self, report: Report, time: float, response: EmergencyResponse) -> float | None:
-        """Acts on a report: a unit if it is still going on, else the municipality or own action.
+        """Acts on a report: a unit if the report is still fresh, else the municipality or own action.
 
-        Returns the arrival time of a unit, if one is sent.
+        The officer cannot see whether the person is still there, only how old the signal is
+        (``officer_urgent_minutes`` since the situation began). Returns a unit's arrival time.
         """
         if self._rng.random() >= self.p.officer_action_prob:
             return None
         s = report.situation
-        if time < s.gone_at and "look" not in report.follow_ups:
+        if time - s.start < self.p.officer_urgent_minutes and "look" not in report.follow_ups:
             arrival = response.send_unit(report, time)
             if arrival is not None:
                 return arrival
@@ -138,10 +169,13 @@ class Police:
     def new_day(self) -> None:
         self.response.dispatched_today = 0
 
-    def receive(self, situation: Situation, channel: str, time: float) -> tuple[Report, float | None]:
+    def receive(self, situation: Situation, channel: str, time: float,
+                from_group: bool | None = None) -> tuple[Report, float | None]:
         """A channel brings the situation to the police at ``time``.
 
-        Returns the report and the arrival time of a unit sent now, if any.
+        ``from_group``: whether the group brought it; the admin and officer channels always are,
+        a 112 call only when the caller told the group. Returns the report and the arrival time
+        of a unit sent now, if any.
         """
         report = self.reports.get(situation.id)
         if report is None:
@@ -149,6 +183,9 @@ class Police:
             situation.reported = True
             self.tally.add("police_reports")
             self.tally.add(f"reports_via_{channel}")
+        if (channel != "112" if from_group is None else from_group) and not report.from_group:
+            report.from_group = True
+            self.tally.add("reports_from_group")
         if channel == "112":
             return report, self.response.answer_call(report, time)
         return report, self.officer.handle(report, time, self.response)

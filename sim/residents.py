@@ -37,6 +37,11 @@ def _beta(rng, mean: float, size: int, concentration: float) -> np.ndarray:
     return rng.beta(mean * concentration, (1 - mean) * concentration, size=size)
 
 
+# The bias at which ``stigmatising_prob`` is the stigmatising chance (the baseline's ``bias_mean``):
+# fixed, so that a more biased population posts more stigmatising reports.
+REFERENCE_BIAS = 0.3
+
+
 class Residents:
     """State of all residents as arrays over households."""
 
@@ -48,7 +53,9 @@ class Residents:
         self.fear = np.full(n, p.fear_baseline)
         self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
         self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)
+        self.ever_member = member.copy()        # non-members are the households never in the group
         self.warnings = np.zeros(n, dtype=np.int64)
+        self.warned_at = np.full(n, -np.inf)    # model time of the last warning
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
 
@@ -76,13 +83,21 @@ class Residents:
                 chance = chance * (1 + p.bias_suspicion_gain * self.bias[observers])
         return observers[self.rng.random(len(observers)) < np.minimum(chance, 1.0)]
 
+    def stigmatising_chance(self, authors: np.ndarray | int) -> np.ndarray:
+        """Chance a report about a minority person names appearance rather than behaviour.
+
+        Proportional to the author's bias (``stigmatising_prob`` at ``REFERENCE_BIAS``), capped at
+        1; the report form then cuts exactly ``report_form_profiling_cut`` of it.
+        """
+        p = self.p
+        chance = np.minimum(p.stigmatising_prob * self.bias[authors] / REFERENCE_BIAS, 1.0)
+        if p.report_form:  # the structured form asks for behaviour and other distinctive features
+            chance = chance * (1 - p.report_form_profiling_cut)
+        return chance
+
     def stigmatising(self, author: int) -> bool:
         """Whether a report about a minority person names appearance rather than behaviour."""
-        p = self.p
-        chance = p.stigmatising_prob * self.bias[author] / max(p.bias_mean, 1e-6)
-        if p.report_form:  # the structured form asks for behaviour and other distinctive features
-            chance *= 1 - p.report_form_profiling_cut
-        return bool(self.rng.random() < chance)
+        return bool(self.rng.random() < self.stigmatising_chance(author))
 
     # -- process 4: response -----------------------------------------------------------------
     def respond(self, suspicious: np.ndarray) -> np.ndarray:
@@ -105,11 +120,29 @@ class Residents:
                          default=Response.NOTHING)
 
     # -- process 5: reading the group ----------------------------------------------------------
-    def alarm(self, readers: np.ndarray) -> None:
-        """Readers of a signal become more alert and more afraid."""
+    def alarm(self, readers: np.ndarray, stigmatising: bool = False) -> None:
+        """Readers of a signal become more alert and more afraid; a stigmatising one (naming
+        appearance) also strengthens their bias against the minority."""
         p = self.p
         self.alertness[readers] += p.alertness_gain * (1 - self.alertness[readers])
         self.fear[readers] += p.fear_gain * (1 - self.fear[readers])
+        if stigmatising:
+            self.bias[readers] += p.stigma_bias_gain * (1 - self.bias[readers])
+
+    def alarm_witnesses(self, suspicious: np.ndarray) -> None:
+        """Residents who found a situation suspicious themselves, members or not, become more alert."""
+        self.alertness[suspicious] += self.p.alertness_gain * (1 - self.alertness[suspicious])
+
+    def correct(self, readers: np.ndarray) -> None:
+        """Readers of an afmelding that corrects a false alarm: alertness and fear fall back
+        towards baseline by ``correction_relief``."""
+        p = self.p
+        self.alertness[readers] -= p.correction_relief * np.maximum(self.alertness[readers] - p.alertness_baseline, 0)
+        self.fear[readers] -= p.correction_relief * np.maximum(self.fear[readers] - p.fear_baseline, 0)
+
+    def disappoint(self, callers: np.ndarray) -> None:
+        """Callers whose report got neither follow-up nor feedback trust the police less."""
+        self.trust[callers] -= self.p.unanswered_trust_loss * self.trust[callers]
 
     def reassure(self, readers: np.ndarray, trust: bool) -> None:
         """Readers of police feedback (``trust``) or a closing message feel safer."""
@@ -123,8 +156,14 @@ class Residents:
 
     # -- process 9: talk and forgetting --------------------------------------------------------
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
-        """Fear spreads through talk with afraid acquaintances, then fear and alertness decay."""
+        """Fear spreads through talk with afraid acquaintances, alertness through talk with more
+        alert ones (members or not); then fear and alertness decay."""
         p, n = self.p, len(self)
+        if len(social_src):
+            degree = np.bincount(social_src, minlength=n)
+            tie_alertness = np.divide(np.bincount(social_src, weights=self.alertness[social_dst], minlength=n),
+                                      degree, out=self.alertness.copy(), where=degree > 0)
+            self.alertness += p.talk_rate * p.alertness_talk_gain * np.maximum(tie_alertness - self.alertness, 0)
         afraid = self.fear > p.unsafe_threshold
         if len(social_src) and afraid.any():
             afraid = afraid.astype(float)
