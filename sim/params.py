@@ -81,7 +81,8 @@ class Params:
                                          doc="mean time an innocent person stays in view")
     deterrence: float = param(0.0, 0.0, 1.0, source=f"{FACTS}: crime prevention could not be "
                               "established; default none, sweep the full range",
-                              doc="chance an offence is abandoned on a fully watched street")
+                              doc="chance an offence is abandoned where every household in sight is a "
+                                  "fully alert member (at typical alertness about 0.59 x this; see odd.md 7.2)")
 
     # --- residents: observation and appraisal -----------------------------------------------
     home_day_share: float = param(0.5, 0.0, 1.0, source="assumption: about half of households have "
@@ -111,7 +112,8 @@ class Params:
                                        doc="suspicion multiplier for a minority person is 1 + gain x bias")
     stigmatising_prob: float = param(0.3, 0.0, 1.0, source="assumption: share of reports about a "
                                      "minority person that name appearance rather than behaviour, "
-                                     "at average bias", doc="stigmatising-report chance at mean bias")
+                                     "at average bias", doc="stigmatising-report chance of an author with bias 0.3 (the baseline's mean), "
+                                         "proportional to bias, capped at 1")
     stigma_bias_gain: float = param(0.02, 0.0, 1.0, source="assumption: a post naming appearance "
                                     "confirms readers' stereotype (no Dutch measurement; small)",
                                     doc="bias gained per stigmatising message read (share of the gap to 1)")
@@ -138,7 +140,7 @@ class Params:
                                     "investigate themselves", doc="base chance of going to look oneself")
     go_out_prob: float = param(0.01, 0.0, 1.0, source="assumption: a few readers nearby go out "
                                "after a signal (crowd after a false alarm, facts)",
-                               doc="chance a reader near the scene goes out to look")
+                               doc="chance a reader on the scene's street goes out to look")
     crowd_size: int = param(3, 2, 100, source="assumption: three or more residents out at once",
                             doc="residents going out to one scene (in one episode) that count as a crowd")
     sighting_prob: float = param(0.1, 0.0, 1.0, source="assumption: readers within sight add what "

@@ -7,9 +7,12 @@ that reading a group message, fear talk and forgetting are vector operations ove
 Rules, in the order of the model brief:
 - ``notice``      process 2: residents in sight, at home, notice a situation (more when alert);
 - ``appraise``    process 3: fear, and bias toward a minority person, make innocents look suspicious;
+  those who find it suspicious become more alert (``alarm_witnesses``);
 - ``respond``     process 4: SAAR (112, then the app), 112 only, investigate oneself, app only, nothing;
-- ``read``        process 5: a group message raises alertness and fear (or, if feedback, trust);
-- ``daily``       process 9: fear spreads by talk with afraid acquaintances; both decay to baseline.
+- ``alarm`` etc.  process 5-7: a group message raises alertness and fear (a stigmatising one also
+  bias); feedback and afmelding reassure, a correction undoes a false alarm, an unanswered call
+  lowers trust;
+- ``daily``       process 9: fear and alertness spread by talk with acquaintances; both decay to baseline.
 """
 
 from __future__ import annotations
