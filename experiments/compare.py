@@ -28,10 +28,12 @@ from matplotlib.figure import Figure
 from scipy.special import stdtrit
 
 import sim
+from sim.outcomes import MIN_EVENTS
 
 SETTING = ["case", "calibration", "days"]
 DONE = ("ok", "cached")
 OUTCOME = {o.name: o for o in sim.OUTCOMES}
+TOO_FEW = "too few events"
 GROUPS = {**sim.HEADLINE, "other": [o.name for o in sim.OUTCOMES if o.headline is None]}
 
 
@@ -112,18 +114,32 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def events(m: pd.DataFrame, scenario: str, name: str) -> float:
+    """Events behind a count outcome over all seeds of a scenario (inf for other outcomes)."""
+    if not OUTCOME[name].counts_events:
+        return float("inf")
+    n, mean = m.loc[(scenario, name), ["n", "mean"]]
+    return float(n * mean) if np.isfinite(mean) else 0.0
+
+
 def group_table(means: pd.DataFrame, diffs: pd.DataFrame, names: list[str], reference: str) -> str:
-    """Rows: scenarios. The reference row gives levels; the others give paired differences."""
+    """Rows: scenarios. The reference row gives levels; the others give paired differences.
+
+    A count outcome with fewer than ``MIN_EVENTS`` events (in the scenario, or in the scenario and
+    the reference together) shows "too few events".
+    """
     m = means.set_index(["scenario", "outcome"])
     d = diffs.set_index(["scenario", "outcome"]) if len(diffs) else None
     rows = []
     for scenario in scenario_order(means["scenario"].unique(), reference):
         if d is None or scenario == reference:
             label = f"**{scenario}** (mean)" if d is not None else scenario
-            rows.append([label] + [cell(*m.loc[(scenario, n), ["mean", "lo", "hi"]]) for n in names])
+            rows.append([label] + [TOO_FEW if events(m, scenario, n) < MIN_EVENTS else
+                                   cell(*m.loc[(scenario, n), ["mean", "lo", "hi"]]) for n in names])
         elif (scenario, names[0]) in d.index:
             rows.append([f"{scenario} − {reference}"] +
-                        [cell(*d.loc[(scenario, n), ["difference", "lo", "hi"]], signed=True)
+                        [TOO_FEW if events(m, scenario, n) + events(m, reference, n) < MIN_EVENTS else
+                         cell(*d.loc[(scenario, n), ["difference", "lo", "hi"]], signed=True)
                          for n in names])
     return markdown_table(["scenario", *names], rows)
 
@@ -133,7 +149,9 @@ def markdown(means: pd.DataFrame, diffs: pd.DataFrame, reference: str, source: P
     parts = [f"# Scenario comparison\n\nRuns: `{source}`. Each cell: mean and 95% interval over "
              f"seeds. The **{reference}** row gives levels; every other row gives the *paired* "
              f"difference scenario − {reference} over the seeds both ran (same seed = same "
-             f"exogenous world). “–”: not defined (e.g. no events to take a share of)."]
+             f"exogenous world). “–”: not defined (e.g. no events to take a share of). “{TOO_FEW}”: a "
+             f"count with fewer than {MIN_EVENTS} events over the seeds compared (see "
+             f"docs/experiments.md for how many neighbourhood-years an outcome needs)."]
     for key, m in means.groupby(SETTING, sort=False):
         d = diffs[(diffs[SETTING] == pd.Series(key, index=SETTING)).all(axis=1)] if len(diffs) else diffs
         n = int(m["n"].max())

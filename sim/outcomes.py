@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 DAYS_PER_YEAR = 365.25
+# A comparison of a count outcome over fewer events than this (all seeds of a scenario, or of a
+# pair of scenarios) says "too few events" instead of showing noise (docs/experiments.md).
+MIN_EVENTS = 10
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 # Event counts incremented by the model; one column per count in the per-day table.
@@ -123,6 +126,11 @@ class Outcome:
     headline: str | None  # alertness | fear | follow-up | stigmatisation | None
     compute: Callable[[pd.DataFrame], float]
 
+    @property
+    def counts_events(self) -> bool:
+        """Whether the outcome is a count of events over the run (its value is its sample size)."""
+        return hasattr(self.compute, "events")
+
 
 def _ratio(num: str, den: str) -> Callable[[pd.DataFrame], float]:
     def compute(days: pd.DataFrame) -> float:
@@ -136,7 +144,10 @@ def _mean_of(col: str) -> Callable[[pd.DataFrame], float]:
 
 
 def _total(col: str) -> Callable[[pd.DataFrame], float]:
-    return lambda days: float(days[col].sum())
+    def compute(days: pd.DataFrame) -> float:
+        return float(days[col].sum())
+    compute.events = col
+    return compute
 
 
 def _per_month(col: str) -> Callable[[pd.DataFrame], float]:

@@ -251,3 +251,20 @@ def test_calibrated_sources_are_the_parameters_the_calibration_fits():
     calibrated = {f.name for f in dataclasses.fields(Params) if f.metadata["source"].startswith("calibrated:")}
     assert calibrated <= fitted
     assert all(name in FIELDS for name in fitted)
+
+
+# -- 5. rare outcomes: the comparison says "too few events" instead of showing noise --------------
+def test_the_comparison_says_too_few_events_for_rare_counts():
+    import pandas as pd
+
+    from experiments.compare import TOO_FEW, group_table, paired_differences, scenario_means
+    rows = [{"case": "generic", "calibration": "none", "days": 365, "scenario": scenario, "seed": seed,
+             **dict.fromkeys(sim.OUTCOME_NAMES, 1.0), "arrests": float(seed == 0), "police_reports": 20.0 + seed}
+            for scenario in ("baseline", "officer_in_group") for seed in range(3)]
+    runs = pd.DataFrame(rows)
+    table = group_table(scenario_means(runs), paired_differences(runs), ["arrests", "police_reports"], "baseline")
+    body = table.splitlines()[2:]
+    assert len(body) == 2
+    for line in body:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == TOO_FEW and cells[2] != TOO_FEW
