@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-FACTS = "shared/domain/facts.md"
+FACTS = "facts.md"  # shared/domain/facts.md
 
 
 def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
@@ -26,9 +26,9 @@ def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
 
 
 ADMIN_PANEL = (
-    f"{FACTS}: WABP admin panel Oct 2017 (235 groups, one month), per group per month; "
-    "inferred per 1,000 households assuming ~280 households per group "
-    "(70 member households at ~25% coverage)"
+    "inferred: from facts.md's WABP admin panel Oct 2017 (235 groups, one month): incidents admins saw "
+    "reported in their groups, per group per month, per 1,000 households assuming ~280 households "
+    "per group (assumption: 70 member households at ~25% coverage); an observed count, not the incidence"
 )
 
 
@@ -37,21 +37,29 @@ class Params:
     """All parameters of the neighbourhood-watch model (defaults = baseline, generic case)."""
 
     # --- neighbourhood -------------------------------------------------------------------
-    n_households: int = param(1000, 10, 200_000, source="assumption: the work unit of issue 2 "
-                              "(a neighbourhood of 1,000 households)", doc="households (network nodes)")
-    houses_per_street: int = param(20, 2, 200, source="assumption: a typical Dutch residential street "
-                                   "segment", doc="houses per street segment in the layout")
-    coverage: float = param(0.25, 0.0, 1.0, source=f"{FACTS}: 24.7% (2016) to 26.7% (2018) of "
-                            "households in a group", doc="share of households in the group")
+    n_households: int = param(1000, 10, 200_000, source="assumption: the work unit of issue 2 (a "
+                                                        "neighbourhood of 1,000 households)",
+                                                 doc="households (network nodes)")
+    houses_per_street: int = param(20, 2, 200, source="assumption: a typical Dutch residential "
+                                                      "street segment",
+                                               doc="houses per street segment in the layout")
+    coverage: float = param(0.25, 0.0, 1.0, source="facts.md: 24.7% (2016) to 26.7% (2018) of "
+                                                   "surveyed households are in a group (NIPW "
+                                                   "survey); 0.25 is our rounding",
+                                            doc="share of households in the group")
     area_join_share: float = param(0.6, 0.05, 1.0, source="assumption: a group covers a set of "
-                                   "streets where most but not all households join",
+                                                          "streets where most but not all "
+                                                          "households join",
                                    doc="share of households joining inside the group's area")
     sight_range: int = param(3, 1, 20, source="assumption: one sees a few houses each way and "
-                             "across the street", doc="houses visible each way along a street")
-    social_ties: float = param(3.0, 0.0, 50.0, source="assumption: a few neighbours one knows "
-                               "by name", doc="mean social ties per household at the start")
-    n_admins: int = param(1, 0, 5, source=f"{FACTS}: each of the six groups had an admin who "
-                          "kept contact with the officer", doc="administrators (beheerders)")
+                                              "across the street",
+                                       doc="houses visible each way along a street")
+    social_ties: float = param(3.0, 0.0, 50.0, source="assumption: a few neighbours one knows by "
+                                                      "name",
+                                               doc="mean social ties per household at the start")
+    n_admins: int = param(1, 0, 5, source="facts.md: each of the six groups had an admin who kept "
+                                          "contact with the officer; that it is one admin is our "
+                                          "assumption", doc="administrators (beheerders)")
 
     # --- the exogenous world: situations ----------------------------------------------------
     burglary_rate: float = param(0.93, 0.0, 50.0, source=ADMIN_PANEL + " (burglary 0.26)",
@@ -65,54 +73,104 @@ class Params:
     vandalism_rate: float = param(0.61, 0.0, 50.0, source=ADMIN_PANEL + " (other vandalism 0.17)",
                                   doc="acts of vandalism per 1,000 households per month")
     ambiguous_rate: float = param(40.0, 0.0, 1000.0, source="assumption: innocent but ambiguous "
-                                  "situations (deliveries, visitors, new residents, youths) far "
-                                  "outnumber offences (model brief); ~10x offences",
+                                                            "situations (deliveries, visitors, new "
+                                                            "residents, youths) far outnumber "
+                                                            "offences (model brief); about 10x "
+                                                            "offences is a guess",
                                   doc="innocent ambiguous situations per 1,000 households per month")
     minority_share: float = param(0.2, 0.0, 1.0, source="assumption: share of passers-by from a "
-                                  "visible minority; varies by city (higher in Amsterdam)",
+                                                        "visible minority; varies by city (higher "
+                                                        "in Amsterdam)",
                                   doc="minority share among persons in situations")
     offender_minority_share: float = param(0.2, 0.0, 1.0, source="assumption: equal to passers-by, "
-                                           "so that any over-representation comes from appraisal, "
-                                           "not from the world", doc="minority share among offenders")
-    offender_stay_minutes: float = param(20.0, 1.0, 480.0, source="assumption: a burglary or "
-                                         "vehicle crime takes minutes, not hours",
+                                                                 "so that any over-representation "
+                                                                 "comes from appraisal, not from "
+                                                                 "the world",
+                                                          doc="minority share among offenders")
+    offender_stay_minutes: float = param(20.0, 1.0, 480.0, source="calibrated: fitted to the study "
+                                                                  "targets (Lastage follow-up "
+                                                                  "shares, Lastage arrests, groups "
+                                                                  "with arrests; "
+                                                                  "conf/targets/targets.yaml) but "
+                                                                  "not identified: posterior ≈ "
+                                                                  "prior U(5, 60) (conf/calibration"
+                                                                  "/calibrated.yaml); the default "
+                                                                  "is a hand-set value; assumption "
+                                                                  "behind it: a burglary or vehicle"
+                                                                  " crime takes minutes, not hours",
                                          doc="mean time an offender stays at the scene")
-    innocent_stay_minutes: float = param(15.0, 1.0, 480.0, source="assumption: a delivery or visit",
+    innocent_stay_minutes: float = param(15.0, 1.0, 480.0, source="assumption: a delivery or visit "
+                                                                  "takes minutes",
                                          doc="mean time an innocent person stays in view")
-    deterrence: float = param(0.0, 0.0, 1.0, source=f"{FACTS}: crime prevention could not be "
-                              "established; default none, sweep the full range",
+    deterrence: float = param(0.0, 0.0, 1.0, source="assumption: default none, because facts.md "
+                                                    "says crime prevention by the groups could not "
+                                                    "be established; facts.md's meta-analysis of "
+                                                    "classic watch (16-26% less crime) bounds the "
+                                                    "range to sweep",
                               doc="chance an offence is abandoned where every household in sight is a "
                                   "fully alert member (at typical alertness about 0.59 x this; see odd.md 7.2)")
 
     # --- residents: observation and appraisal -----------------------------------------------
     home_day_share: float = param(0.5, 0.0, 1.0, source="assumption: about half of households have "
-                                  "someone at home and awake by day (07-23h)",
+                                                        "someone at home and awake by day (07-23h)",
                                   doc="chance a household can see the street by day")
     home_night_share: float = param(0.05, 0.0, 1.0, source="assumption: most are asleep at night",
                                     doc="chance a household can see the street at night (23-07h)")
-    observe_prob: float = param(0.25, 0.0, 1.0, source="assumption (calibrated): chance a resident "
-                                "at home within sight notices a situation",
+    observe_prob: float = param(0.25, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                       "(Lastage reports, reports per month across "
+                                                       "six groups, undesired episodes; "
+                                                       "conf/targets/targets.yaml) but not "
+                                                       "identified: posterior ≈ prior U(0.05, 0.6) "
+                                                       "(conf/calibration/calibrated.yaml); the "
+                                                       "default is a hand-set value; assumption "
+                                                       "behind it: a resident at home within sight "
+                                                       "notices a situation now and then",
                                 doc="base chance of noticing a situation in view")
-    alertness_observe_gain: float = param(1.0, 0.0, 10.0, source="assumption: alert residents "
-                                          "look out more (model brief, process 2)",
+    alertness_observe_gain: float = param(1.0, 0.0, 10.0, source="assumption: alert residents look "
+                                                                 "out more (model brief, process "
+                                                                 "2); the size is a guess",
                                           doc="noticing chance multiplier is 1 + gain x alertness")
     recognise_offence_prob: float = param(0.6, 0.0, 1.0, source="assumption: most offences in view "
-                                          "look suspicious", doc="chance a noticed offence looks suspicious")
-    ambiguous_suspicion_prob: float = param(0.15, 0.0, 1.0, source="assumption (calibrated): an "
-                                            "unafraid, unbiased resident rarely suspects an innocent "
-                                            "person", doc="chance a noticed innocent situation looks suspicious")
+                                                                "look suspicious",
+                                                         doc="chance a noticed offence looks suspicious")
+    ambiguous_suspicion_prob: float = param(0.15, 0.0, 1.0, source="calibrated: fitted to the study"
+                                                                   " targets (Lastage reports, "
+                                                                   "reports per month across six "
+                                                                   "groups, undesired episodes; "
+                                                                   "conf/targets/targets.yaml) but "
+                                                                   "not identified: posterior ≈ "
+                                                                   "prior log-U(0.01, 0.3) (conf/ca"
+                                                                   "libration/calibrated.yaml); the"
+                                                                   " default is a hand-set value; "
+                                                                   "assumption behind it: an "
+                                                                   "unafraid, unbiased resident "
+                                                                   "rarely suspects an innocent "
+                                                                   "person",
+                                                            doc="chance a noticed innocent situation looks suspicious")
     fear_suspicion_gain: float = param(1.5, 0.0, 20.0, source="assumption: fear raises suspicion "
-                                       "(model brief, process 3)",
+                                                              "(model brief, process 3); the size "
+                                                              "is a guess",
                                        doc="suspicion multiplier is 1 + gain x fear")
-    bias_mean: float = param(0.3, 0.0, 1.0, source="assumption: moderate average bias; literature "
-                             "(Mols & Pridmore 2019) reports profiling of passers-by",
+    bias_mean: float = param(0.3, 0.0, 1.0, source="assumption: moderate average bias; facts.md "
+                                                   "(Mols & Pridmore 2019, qualitative) reports "
+                                                   "profiling of passers-by, not its extent",
                              doc="mean out-group bias of residents")
     bias_suspicion_gain: float = param(1.5, 0.0, 20.0, source="assumption: bias makes a minority "
-                                       "person look more suspicious (model brief, process 3)",
+                                                              "person look more suspicious (model "
+                                                              "brief, process 3); the size is a "
+                                                              "guess",
                                        doc="suspicion multiplier for a minority person is 1 + gain x bias")
-    stigmatising_prob: float = param(0.3, 0.0, 1.0, source="assumption: share of reports about a "
-                                     "minority person that name appearance rather than behaviour, "
-                                     "at average bias", doc="stigmatising-report chance of an author with bias 0.3 (the baseline's mean), "
+    stigmatising_prob: float = param(0.3, 0.0, 1.0, source="calibrated: fitted to the study targets"
+                                                           " (undesired episodes; "
+                                                           "conf/targets/targets.yaml) but not "
+                                                           "identified: posterior ≈ prior U(0.05, "
+                                                           "0.6) "
+                                                           "(conf/calibration/calibrated.yaml); the"
+                                                           " default is a hand-set value; "
+                                                           "assumption behind it: part of the "
+                                                           "reports about a minority person name "
+                                                           "appearance (facts.md, qualitative)",
+                                                    doc="stigmatising-report chance of an author with bias 0.3 (the baseline's mean), "
                                          "proportional to bias, capped at 1")
     stigma_bias_gain: float = param(0.02, 0.0, 1.0, source="assumption: a post naming appearance "
                                     "confirms readers' stereotype (no Dutch measurement; small)",
@@ -124,131 +182,225 @@ class Params:
 
     # --- residents: response ----------------------------------------------------------------
     reaction_minutes: float = param(5.0, 0.1, 120.0, source="assumption: people act within minutes "
-                                    "of noticing", doc="mean delay between noticing and acting")
+                                                            "of noticing",
+                                                     doc="mean delay between noticing and acting")
     trait_concentration: float = param(8.0, 1.0, 1000.0, source="assumption: moderate heterogeneity",
                                        doc="beta concentration of trust and bias across residents "
                                            "(higher = more alike)")
-    call_112_prob: float = param(0.1, 0.0, 1.0, source=f"{FACTS}: calling 112 is rare",
+    call_112_prob: float = param(0.1, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                       "(Lastage reports, reports per month across "
+                                                       "six groups, Lastage follow-up shares; "
+                                                       "conf/targets/targets.yaml) but not "
+                                                       "identified: posterior ≈ prior U(0.02, 0.25)"
+                                                       " (conf/calibration/calibrated.yaml); the "
+                                                       "default is a hand-set value; assumption "
+                                                       "behind it: facts.md says calling 112 is "
+                                                       "rare (qualitative), so well below posting",
                                  doc="chance a member who finds a situation suspicious calls 112")
-    nonmember_call_112_prob: float = param(0.1, 0.0, 1.0, source="assumption: as members",
+    nonmember_call_112_prob: float = param(0.1, 0.0, 1.0, source="assumption: non-members call as "
+                                                                 "often as members; no source",
                                            doc="chance a non-member who finds it suspicious calls 112")
-    saar_app_prob: float = param(0.8, 0.0, 1.0, source=f"{FACTS}: SAAR protocol (App after Alarm)",
+    saar_app_prob: float = param(0.8, 0.0, 1.0, source="assumption: most callers then post '112 "
+                                                       "called' as the SAAR protocol (facts.md) "
+                                                       "asks; the share is not measured",
                                  doc="chance a member who called 112 posts '112 called'")
-    post_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: signalling without follow-up is the "
-                             "most common behaviour", doc="chance a member who did not call 112 posts")
-    investigate_prob: float = param(0.03, 0.0, 1.0, source=f"{FACTS}: now and then residents "
-                                    "investigate themselves", doc="base chance of going to look oneself")
-    go_out_prob: float = param(0.01, 0.0, 1.0, source="assumption: a few readers nearby go out "
-                               "after a signal (crowd after a false alarm, facts)",
+    post_prob: float = param(0.5, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                   "(Lastage reports, reports per month across six "
+                                                   "groups, Lastage follow-up shares; "
+                                                   "conf/targets/targets.yaml) but not identified: "
+                                                   "posterior ≈ prior U(0.2, 0.9) "
+                                                   "(conf/calibration/calibrated.yaml); the default"
+                                                   " is a hand-set value; assumption behind it: "
+                                                   "facts.md says signalling without follow-up is "
+                                                   "the most common behaviour (qualitative)",
+                                            doc="chance a member who did not call 112 posts")
+    investigate_prob: float = param(0.03, 0.0, 1.0, source="calibrated: fitted to the study targets"
+                                                           " (undesired episodes; "
+                                                           "conf/targets/targets.yaml) but not "
+                                                           "identified: posterior ≈ prior "
+                                                           "log-U(0.003, 0.1) "
+                                                           "(conf/calibration/calibrated.yaml); the"
+                                                           " default is a hand-set value; "
+                                                           "assumption behind it: facts.md says "
+                                                           "residents investigate themselves 'now "
+                                                           "and then' (qualitative)",
+                                                    doc="base chance of going to look oneself")
+    go_out_prob: float = param(0.01, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                      "(undesired episodes; "
+                                                      "conf/targets/targets.yaml) but not "
+                                                      "identified: posterior ≈ prior log-U(0.002, "
+                                                      "0.05) (conf/calibration/calibrated.yaml); "
+                                                      "the default is a hand-set value; assumption "
+                                                      "behind it: a few readers nearby go out after"
+                                                      " a signal (facts.md: a crowd after a false "
+                                                      "alarm, an anecdote)",
                                doc="chance a reader on the scene's street goes out to look")
     crowd_size: int = param(3, 2, 100, source="assumption: three or more residents out at once",
                             doc="residents going out to one scene (in one episode) that count as a crowd")
     sighting_prob: float = param(0.1, 0.0, 1.0, source="assumption: readers within sight add what "
-                                 "they see", doc="chance a reader within sight posts a sighting")
-    reply_prob: float = param(0.02, 0.0, 1.0, source=f"{FACTS}: thumbs-up replies are common enough "
-                              "to be a house-rule topic", doc="chance a reader replies to a message")
-    strict_chatter_cut: float = param(0.7, 0.0, 1.0, source="assumption: under strict rules members "
-                                      "self-censor most chatter", doc="share of chatter not posted under strict rules")
+                                                       "they see",
+                                                doc="chance a reader within sight posts a sighting")
+    reply_prob: float = param(0.02, 0.0, 1.0, source="assumption: facts.md names thumbs-up replies "
+                                                     "as a house-rule topic (so they occur); the "
+                                                     "rate is a guess",
+                                              doc="chance a reader replies to a message")
+    strict_chatter_cut: float = param(0.7, 0.0, 1.0, source="assumption: under strict rules members"
+                                                            " self-censor most chatter",
+                                                     doc="share of chatter not posted under strict rules")
     tolerated_chatter_boost: float = param(2.0, 1.0, 10.0, source="assumption: tolerated chatter "
-                                           "invites more", doc="chatter multiplier when chatter is tolerated")
-    offtopic_rate: float = param(0.02, 0.0, 10.0, source=f"{FACTS}: off-topic posts ('lost cat') "
-                                 "occur and are sanctioned; rate is an assumption",
+                                                                  "invites more",
+                                                           doc="chatter multiplier when chatter is tolerated")
+    offtopic_rate: float = param(0.02, 0.0, 10.0, source="assumption: facts.md says off-topic posts"
+                                                         " ('lost cat') occur and are sanctioned; "
+                                                         "the rate is a guess",
                                  doc="off-topic posts per member per month (under warn rules)")
 
     # --- residents: state dynamics ----------------------------------------------------------
     read_prob: float = param(0.9, 0.0, 1.0, source="assumption: most members read the group",
                              doc="chance a member reads a message at all")
     read_delay_minutes: float = param(60.0, 1.0, 1440.0, source="assumption: messages are read "
-                                      "within the hour", doc="mean delay before a member reads")
+                                                                "within the hour",
+                                                         doc="mean delay before a member reads")
     chatter_fatigue: float = param(0.2, 0.0, 10.0, source="assumption: chatter dulls attention "
-                                   "(reason groups keep silent until something happens, facts)",
+                                                          "(facts.md: groups are meant to stay "
+                                                          "silent until something happens); the "
+                                                          "size is a guess",
                                    doc="read chance divided by 1 + fatigue x messages/day (7-day mean)")
-    alertness_gain: float = param(0.08, 0.0, 1.0, source=f"{FACTS}: groups raise alertness",
+    alertness_gain: float = param(0.08, 0.0, 1.0, source="assumption: facts.md gives no number for "
+                                                         "how much groups raise alertness; the "
+                                                         "brief's process 5 says reading a signal "
+                                                         "raises it; the size is a guess",
                                   doc="alertness gained per signal read (share of the gap to 1)")
     alertness_talk_gain: float = param(0.5, 0.0, 1.0, source="assumption: neighbours pass on 'keep an "
                                        "eye out' when they talk (at talk_rate), members or not; no measurement",
                                        doc="share of the gap to a more alert tie's alertness closed per talk")
-    fear_gain: float = param(0.04, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017): "
-                             "talk about crime raises perceived insecurity",
+    fear_gain: float = param(0.04, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017, "
+                                                    "facts.md): talk about crime raises perceived "
+                                                    "insecurity; the size is a guess",
                              doc="fear gained per signal read (share of the gap to 1)")
     victim_fear_gain: float = param(0.5, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop "
-                                    "(2017): victimisation raises fear most",
+                                                          "(2017, facts.md): victimisation raises "
+                                                          "fear most; the size is a guess",
                                     doc="fear gained by a victim household")
-    talk_rate: float = param(0.1, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017): talk "
-                             "with afraid acquaintances", doc="chance per day of talking with a tie")
-    talk_fear_gain: float = param(0.05, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017)",
+    talk_rate: float = param(0.1, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017, "
+                                                   "facts.md) model talk with others; the rate is a"
+                                                   " guess", doc="chance per day of talking with a tie")
+    talk_fear_gain: float = param(0.05, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017,"
+                                                         " facts.md) mechanism; the size is a guess",
                                   doc="fear gained from talking with an afraid tie")
     fear_baseline: float = param(0.2, 0.0, 1.0, source="assumption: a minority feels unsafe in a "
-                                 "quiet neighbourhood", doc="fear level memory decays towards")
-    alertness_baseline: float = param(0.1, 0.0, 1.0, source="assumption",
+                                                       "quiet neighbourhood",
+                                                doc="fear level memory decays towards")
+    alertness_baseline: float = param(0.1, 0.0, 1.0, source="assumption: a low resting level; no "
+                                                            "source",
                                       doc="alertness level memory decays towards")
     fear_memory_days: float = param(30.0, 1.0, 3650.0, source="assumption: Prieto Curiel & Bishop "
-                                    "(2017): forgetting", doc="e-folding time of fear decay (days)")
+                                                              "(2017, facts.md) model forgetting; "
+                                                              "30 days is a guess",
+                                                       doc="e-folding time of fear decay (days)")
     alertness_memory_days: float = param(14.0, 1.0, 3650.0, source="assumption: alertness fades "
-                                         "faster than fear", doc="e-folding time of alertness decay (days)")
+                                                                   "faster than fear",
+                                                            doc="e-folding time of alertness decay (days)")
     unsafe_threshold: float = param(0.5, 0.0, 1.0, source="assumption: midpoint of the scale",
                                     doc="fear above which a resident 'feels unsafe'")
-    trust_mean: float = param(0.6, 0.01, 1.0, source="assumption: moderate trust in police in NL",
+    trust_mean: float = param(0.6, 0.01, 1.0, source="assumption: moderate trust in police in NL; "
+                                                     "not taken from a survey",
                               doc="mean trust in police")
     feedback_trust_gain: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
-                                       "(feedback raises trust)", doc="trust gained per feedback read")
+                                                              "(feedback raises trust); the size is"
+                                                              " a guess",
+                                                       doc="trust gained per feedback read")
     unanswered_trust_loss: float = param(0.05, 0.0, 1.0, source="assumption: residents are "
                                          "disappointed when a report comes to nothing (facts.md: feedback "
                                          "is often absent); the size is a guess, as large as a feedback's gain",
                                          doc="share of trust a 112 caller loses when the report gets "
                                              "neither follow-up nor feedback")
     feedback_fear_relief: float = param(0.05, 0.0, 1.0, source="assumption: model brief, process 7 "
-                                        "(feedback lowers fear)", doc="share of fear removed per police feedback or closing message read")
-    tie_prob: float = param(0.05, 0.0, 1.0, source=f"{FACTS}: online contact leads to offline "
-                            "contact; rate is an assumption",
+                                                               "(feedback lowers fear); the size is"
+                                                               " a guess",
+                                                        doc="share of fear removed per police feedback or closing message read")
+    tie_prob: float = param(0.05, 0.0, 1.0, source="assumption: facts.md says online contact leads "
+                                                   "to offline contact (qualitative); the rate is a"
+                                                   " guess",
                             doc="chance two members active in one episode form a tie")
 
     # --- the administrator (beheerder) and the group's rules ----------------------------------
-    admin_availability: float = param(0.7, 0.0, 1.0, source="assumption: admins are volunteers, not "
-                                      "always on", doc="chance the admin responds to a message")
-    admin_delay_minutes: float = param(20.0, 1.0, 1440.0, source="assumption",
+    admin_availability: float = param(0.7, 0.0, 1.0, source="assumption: admins are volunteers, not"
+                                                            " always on",
+                                                     doc="chance the admin responds to a message")
+    admin_delay_minutes: float = param(20.0, 1.0, 1440.0, source="assumption: an admin reacts "
+                                                                 "within tens of minutes; no source",
                                        doc="mean delay of an admin's moderation")
-    chatter_rule: str = param("warn", source=f"{FACTS}: usual house rule: a warning, then removal",
+    chatter_rule: str = param("warn", source="facts.md: the usual house rule is a warning, then "
+                                             "removal",
                               doc="off-topic rule: tolerated | warn (warn, then remove) | "
                                   "strict (remove all chatter, members self-censor)",
                               choices=("tolerated", "warn", "strict"))
-    remove_profiling: bool = param(True, source=f"{FACTS}: admins sanction profiling posts",
+    remove_profiling: bool = param(True, source="facts.md: admins sanction profiling posts",
                                    doc="admin removes stigmatising messages", choices=(False, True))
-    warnings_before_removal: int = param(1, 0, 10, source=f"{FACTS}: 'one warning, then removed'",
+    warnings_before_removal: int = param(1, 0, 10, source="facts.md: 'one warning, then removed'",
                                          doc="warnings before a member is removed from the group")
     warning_lapse_days: float = param(90.0, 1.0, 36500.0, source="assumption: an admin remembers a "
                                       "warning for a season; no source gives the practice",
                                       doc="days after the last warning at which a member's warnings lapse")
-    saar_enforced: bool = param(False, source="scenario: SAAR enforced by the admin",
+    saar_enforced: bool = param(False, source="assumption: scenario switch, off at baseline because"
+                                              " the study's groups did not enforce SAAR (facts.md: "
+                                              "112 is called rarely)",
                                 doc="admin asks '112 called?' after an app-only signal",
                                 choices=(False, True))
     saar_comply_prob: float = param(0.5, 0.0, 1.0, source="assumption: half of posters then call",
                                     doc="chance a poster calls 112 when the admin asks")
-    admin_liaison: bool = param(True, source=f"{FACTS}: all officers keep contact with the admins",
+    admin_liaison: bool = param(True, source="facts.md: all officers keep contact with the admins",
                                 doc="admin passes reports to the officer", choices=(False, True))
-    admin_forward_prob: float = param(0.5, 0.0, 1.0, source="assumption (calibrated): the admin "
-                                      "passes on part of the signals", doc="chance the admin forwards a signal")
-    closing_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: admins post a closing message "
-                                "('afmelding') after an incident", doc="chance of a closing message")
+    admin_forward_prob: float = param(0.5, 0.0, 1.0, source="calibrated: fitted to the study "
+                                                            "targets (Lastage reports, reports per "
+                                                            "month across six groups, Lastage "
+                                                            "follow-up shares; "
+                                                            "conf/targets/targets.yaml) but not "
+                                                            "identified: posterior ≈ prior U(0.1, "
+                                                            "0.9) "
+                                                            "(conf/calibration/calibrated.yaml); "
+                                                            "the default is a hand-set value; "
+                                                            "assumption behind it: the admin passes"
+                                                            " on part of the signals (facts.md: "
+                                                            "admins keep contact with the officer)",
+                                                     doc="chance the admin forwards a signal")
+    closing_prob: float = param(0.5, 0.0, 1.0, source="assumption: facts.md says admins post a "
+                                                      "closing message ('afmelding') after an "
+                                                      "incident; how often is a guess",
+                                               doc="chance of a closing message")
     correction_relief: float = param(0.5, 0.0, 1.0, source="assumption: rumour models with debunkers "
                                      "(Mazzoli et al. 2018, facts.md) let a correction undo much of a false "
                                      "alarm; the share is a guess",
                                      doc="share of readers' alertness and fear above baseline removed by an "
                                          "afmelding that corrects a false alarm")
-    report_form: bool = param(False, source="scenario: structured report form (Nextdoor-style)",
+    report_form: bool = param(False, source="assumption: scenario switch (Nextdoor-style structured"
+                                            " form, facts.md); off at baseline because Dutch groups"
+                                            " use plain WhatsApp",
                               doc="members post signals through a structured form", choices=(False, True))
-    report_form_profiling_cut: float = param(0.75, 0.0, 1.0, source=f"{FACTS}: Nextdoor 2016: the "
-                                             "form cut profiling posts by 75%",
+    report_form_profiling_cut: float = param(0.75, 0.0, 1.0, source="facts.md: Nextdoor 2016: the "
+                                                                    "form cut posts with racial "
+                                                                    "profiling by 75% in test "
+                                                                    "markets (US; that it transfers"
+                                                                    " to Dutch groups is our "
+                                                                    "assumption)",
                                              doc="share of would-be stigmatising reports the form prevents")
-    report_form_friction: float = param(0.1, 0.0, 1.0, source=f"{FACTS}: effect on total posts not "
-                                        "published; assumption: a small deterrent",
+    report_form_friction: float = param(0.1, 0.0, 1.0, source="assumption: facts.md says the form's"
+                                                              " effect on total posts was not "
+                                                              "published; a small deterrent is a "
+                                                              "guess",
                                         doc="share of signals not posted because of the form")
 
     # --- police: community officer (wijkagent) and emergency response -------------------------
-    officer_in_group: bool = param(False, source=f"{FACTS}: the officer is in the group in 1 of 6 cases",
+    officer_in_group: bool = param(False, source="facts.md: the officer is in the group in 1 of 6 "
+                                                 "cases; baseline follows the majority (not in the "
+                                                 "group)",
                                    doc="the community officer is a member and reads along",
                                    choices=(False, True))
-    officer_reads_prob: float = param(0.4, 0.0, 1.0, source="assumption: limited duty hours",
+    officer_reads_prob: float = param(0.4, 0.0, 1.0, source="assumption: the officer reads part of "
+                                                            "the group's messages (model brief: "
+                                                            "limited hours); no source for the "
+                                                            "share",
                                       doc="chance the officer reads a message in time")
     officer_duty_start_hour: int = param(8, 0, 23, source="assumption: a wijkagent works day shifts "
                                          "(model brief: limited hours); weekends and leave are not modelled",
@@ -261,25 +413,59 @@ class Params:
                                           "half an hour old is treated as still going on",
                                           doc="age of a situation below which the officer sends a unit "
                                               "(the officer cannot see whether the person is still there)")
-    officer_action_prob: float = param(0.5, 0.0, 1.0, source="assumption (calibrated)",
+    officer_action_prob: float = param(0.5, 0.0, 1.0, source="calibrated: fitted to the study "
+                                                             "targets (Lastage reports, reports per"
+                                                             " month across six groups, Lastage "
+                                                             "follow-up shares; "
+                                                             "conf/targets/targets.yaml) but not "
+                                                             "identified: posterior ≈ prior U(0.1, "
+                                                             "0.9) "
+                                                             "(conf/calibration/calibrated.yaml); "
+                                                             "the default is a hand-set value; "
+                                                             "assumption behind it: the officer "
+                                                             "acts on part of what reaches them",
                                        doc="chance the officer acts on a report reaching them")
-    dispatch_prob: float = param(0.8, 0.0, 1.0, source=f"{FACTS}: Lastage: 24 of 42 reports got a "
-                                 "visit; calibrated", doc="chance a 112 call gets a unit sent to look")
+    dispatch_prob: float = param(0.8, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                       "(Lastage follow-up shares (facts.md: a unit"
+                                                       " went to look at 24 of 42 Lastage reports, "
+                                                       "0.57 of reports, which is not the same as "
+                                                       "the share of 112 calls); "
+                                                       "conf/targets/targets.yaml) but not "
+                                                       "identified: posterior ≈ prior U(0.3, 1) "
+                                                       "(conf/calibration/calibrated.yaml); the "
+                                                       "default is a hand-set value; assumption "
+                                                       "behind it: a 112 call usually gets a unit",
+                                                doc="chance a 112 call gets a unit sent to look")
     response_capacity: int = param(4, 0, 1000, source="assumption: units the base team can send to "
-                                   "this neighbourhood per day", doc="dispatches per day at most")
-    response_minutes: float = param(12.0, 1.0, 240.0, source="assumption: Dutch urgent-response norm "
-                                    "is about 15 minutes", doc="median response time (lognormal)")
-    response_spread: float = param(0.5, 0.0, 2.0, source="assumption: response times vary "
-                                   "within a factor of about 1.6", doc="sigma of log response time")
-    arrest_prob: float = param(0.5, 0.0, 1.0, source=f"{FACTS}: Lastage 5 arrests of 42 reports; "
-                               "calibrated", doc="chance of an arrest when the offender is still there")
-    police_feedback: bool = param(False, source=f"{FACTS}: feedback is often absent; scenario "
-                                  "'police feedback after every report'",
+                                                      "this neighbourhood per day",
+                                               doc="dispatches per day at most")
+    response_minutes: float = param(12.0, 1.0, 240.0, source="assumption: Dutch urgent-response "
+                                                             "norm is about 15 minutes (not in "
+                                                             "facts.md)",
+                                                      doc="median response time (lognormal)")
+    response_spread: float = param(0.5, 0.0, 2.0, source="assumption: response times vary within a "
+                                                         "factor of about 1.6",
+                                                  doc="sigma of log response time")
+    arrest_prob: float = param(0.5, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                     "(Lastage arrests (facts.md: 5 of 42 reports),"
+                                                     " groups with arrests (1 of 6); "
+                                                     "conf/targets/targets.yaml) but not "
+                                                     "identified: posterior ≈ prior U(0.1, 1) "
+                                                     "(conf/calibration/calibrated.yaml); the "
+                                                     "default is a hand-set value; assumption "
+                                                     "behind it: an offender still there is likely,"
+                                                     " not certainly, arrested",
+                                              doc="chance of an arrest when the offender is still there")
+    police_feedback: bool = param(False, source="assumption: scenario switch 'feedback after every "
+                                                "report'; off at baseline because facts.md says "
+                                                "feedback is often absent",
                                   doc="police report back about every report the group saw (through the "
                                       "officer in the group, else an available admin)",
                                   choices=(False, True))
-    feedback_prob: float = param(0.3, 0.0, 1.0, source=f"{FACTS}: police feedback to the group: "
-                                 "often none", doc="chance of feedback without the feedback rule")
+    feedback_prob: float = param(0.3, 0.0, 1.0, source="assumption: facts.md says police feedback "
+                                                       "to the group is often absent (qualitative);"
+                                                       " 0.3 is a guess",
+                                                doc="chance of feedback without the feedback rule")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):

@@ -19,8 +19,8 @@ def test_every_parameter_has_range_meaning_and_provenance():
     for f in dataclasses.fields(Params):
         meta = f.metadata
         assert meta["doc"] and meta["source"], f.name
-        assert "facts.md" in meta["source"] or meta["source"].startswith(("assumption", "scenario")), \
-            f"{f.name}: provenance must cite facts.md or say 'assumption' / 'scenario'"
+        assert meta["source"].startswith(("facts.md:", "inferred:", "calibrated:", "assumption:")), \
+            f"{f.name}: provenance must say what is fact, inference, calibration or assumption"
         Params(**{f.name: f.default})  # the default is inside its own range
 
 
