@@ -2,8 +2,10 @@
 
 Each field carries metadata:
 - ``range``: the allowed closed interval (or the allowed choices for a string);
-- ``source``: the fact in ``shared/domain/facts.md`` it is calibrated to, or
-  ``assumption: <reason>`` where no fact exists;
+- ``source``: its provenance, beginning with ``facts.md:`` (a fact in ``shared/domain/facts.md``),
+  ``inferred:`` (our arithmetic on such facts), ``calibrated:`` (fitted by the calibration, which
+  fits exactly the parameters of ``conf/targets/priors.yaml``) or ``assumption:`` (with the reason),
+  and saying which part is fact, inference or guess;
 - ``doc``: what it means, with its unit.
 
 Scenarios of the model brief are named presets (``SCENARIOS``): each holds only what
