@@ -80,6 +80,15 @@ def test_nonmember_alertness_varies_in_a_run():
     assert days.alertness_nonmembers.max() > Params().alertness_baseline + 0.01
 
 
+def test_crowds_come_from_the_whole_street_not_only_from_those_in_sight():
+    # readers go out from anywhere on the scene's street: more residents go out than can see the scene
+    p = Params(**BUSY, sight_range=1, go_out_prob=1.0, investigate_prob=0.0, crowd_size=7)
+    model = run_model(p, days=60)
+    crowded = [s for s in model.situations if s.crowd]
+    assert crowded
+    assert all(len(model.hood.in_sight(s.node)) < p.crowd_size for s in crowded)
+
+
 def test_crowds_are_possible_at_plausible_settings():
     # go_out_prob at the top of the calibration prior (0.05): a year of a busy neighbourhood has crowds
     crowds = sum(run_model(Params(**BUSY, go_out_prob=0.05), seed=seed, days=365).summary()["crowds"]
