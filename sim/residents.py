@@ -20,6 +20,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from scipy import sparse
 
 from sim.params import Params
 
@@ -61,6 +62,7 @@ class Residents:
         self.warned_at = np.full(n, -np.inf)    # model time of the last warning
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
+        self._tie_matrix, self._tie_edges = None, -1
 
     def __len__(self) -> int:
         return len(self.member)
@@ -158,14 +160,20 @@ class Residents:
         self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
 
     # -- process 9: talk and forgetting --------------------------------------------------------
+    def _tie_mean(self, social_src: np.ndarray, social_dst: np.ndarray) -> sparse.csr_matrix:
+        """The matrix that averages a state over each resident's ties (rebuilt when ties are added)."""
+        if self._tie_edges != len(social_src):
+            n, self._tie_edges = len(self), len(social_src)
+            degree = np.bincount(social_src, minlength=n)
+            self._tie_matrix = sparse.csr_matrix((1.0 / degree[social_src], (social_src, social_dst)), shape=(n, n))
+        return self._tie_matrix
+
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
         """Fear spreads through talk with afraid acquaintances, alertness through talk with more
         alert ones (members or not); then fear and alertness decay."""
         p, n = self.p, len(self)
-        if len(social_src):
-            degree = np.bincount(social_src, minlength=n)
-            tie_alertness = np.divide(np.bincount(social_src, weights=self.alertness[social_dst], minlength=n),
-                                      degree, out=self.alertness.copy(), where=degree > 0)
+        if len(social_src) and p.talk_rate * p.alertness_talk_gain > 0:
+            tie_alertness = self._tie_mean(social_src, social_dst) @ self.alertness  # 0 without ties
             self.alertness += p.talk_rate * p.alertness_talk_gain * np.maximum(tie_alertness - self.alertness, 0)
         afraid = self.fear > p.unsafe_threshold
         if len(social_src) and afraid.any():
