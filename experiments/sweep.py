@@ -59,15 +59,17 @@ def run_one(cfg: DictConfig) -> dict[str, Any]:
         params = check_run(cfg)
         record["params"] = params.to_dict()
         record["key"] = key = store.run_key(record, record["params"], cfg.runner)
-        if store.cached(cache, key):
-            record["status"] = "cached"
-        else:
-            simulate = hydra.utils.get_method(cfg.runner)
-            start = time.perf_counter()
-            result = simulate(params, seed=record["seed"], days=record["days"])
-            record["seconds"] = time.perf_counter() - start
-            store.save_run(cache, key, {k: v for k, v in record.items() if k != "status"}, result)
-            record["status"] = "ok"
+        with store.run_lock(cache, key):  # another sweep computing this run: wait, then reuse it
+            # a sweep named damaged entries before it started; a single run names them here
+            if store.cached(cache, key, report=hc.mode == RunMode.RUN):
+                record["status"] = "cached"
+            else:
+                simulate = hydra.utils.get_method(cfg.runner)
+                start = time.perf_counter()
+                result = simulate(params, seed=record["seed"], days=record["days"])
+                record["seconds"] = time.perf_counter() - start
+                store.save_run(cache, key, {k: v for k, v in record.items() if k != "status"}, result)
+                record["status"] = "ok"
     except Exception as error:  # noqa: BLE001 - any failure of a run is recorded, not raised
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc()

@@ -1,0 +1,115 @@
+"""Results you can trust (issue 8): one test per defect, each written to fail on the old code.
+
+A damaged cache entry is named and recomputed; bad input fails before anything is written, with
+one line naming it; compare refuses inputs it cannot compare; the API and the command line give
+the same numbers by default.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from experiments import store
+from test_experiments import IN_PROCESS, SMALL, cli, run_cli, sweep_dirs
+
+SEEDS = 10  # one run per kind of damage below, and one left sound
+CORRUPT_SWEEP = ["-m", "scenario=baseline", f"seed=range({SEEDS})", "compare=false", IN_PROCESS, *SMALL]
+
+
+# --- the run cache ------------------------------------------------------------------------------
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def edit_json(path: Path, change) -> None:
+    entry = json.loads(path.read_text())
+    change(entry)
+    path.write_text(json.dumps(entry))
+
+
+CORRUPTIONS = {  # what is done to the entry of one run, and which of its files is damaged
+    "truncated": (".json", truncate),
+    "garbage": (".json", lambda p: p.write_bytes(b"\x00\xff garbage \x9c" * 20)),
+    "empty": (".json", lambda p: p.write_text("")),
+    "missing field": (".json", lambda p: edit_json(p, lambda e: e.pop("summary"))),
+    "wrong hash": (".json", lambda p: edit_json(p, lambda e: e.update(sha256="0" * 64))),
+    "edited value": (".json", lambda p: edit_json(p, lambda e: e["summary"].update(police_reports=9999))),
+    "missing parquet": (".days.parquet", lambda p: p.unlink()),
+    "truncated parquet": (".days.parquet", truncate),
+}
+
+
+def outcome_tables(sweep: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = pd.read_parquet(sweep / "runs.parquet").sort_values("seed", ignore_index=True)
+    days = pd.read_parquet(sweep / "days.parquet").sort_values(["seed", "day"], ignore_index=True)
+    return runs[["seed", "key", *sim.OUTCOME_NAMES]], days
+
+
+def test_every_kind_of_damaged_cache_entry_is_named_recomputed_and_ends_as_a_clean_sweep(tmp_path):
+    clean = cli(*CORRUPT_SWEEP, results=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+    expected = outcome_tables(sweep_dirs(tmp_path)[-1])
+    keys = expected[0]["key"].tolist()
+    cache = tmp_path / "cache"
+    damaged = {}
+    for key, (kind, (suffix, corrupt)) in zip(keys, CORRUPTIONS.items()):
+        corrupt(cache / f"{key}{suffix}")
+        damaged[kind] = cache / f"{key}{suffix}"
+    swapped = keys[len(CORRUPTIONS)]  # another run's series in this run's place
+    shutil.copy(cache / f"{keys[0]}.days.parquet", cache / f"{swapped}.days.parquet")
+    damaged["swapped parquet"] = cache / f"{swapped}.days.parquet"
+
+    rerun = cli(*CORRUPT_SWEEP, results=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    for kind, path in damaged.items():
+        lines = [line for line in rerun.stderr.splitlines() if str(path) in line]
+        assert len(lines) == 1 and "recomput" in lines[0], (kind, rerun.stderr)
+    runs = pd.read_parquet(sweep_dirs(tmp_path)[-1] / "runs.parquet").set_index("key")
+    recomputed = [p.name.split(".")[0] for p in damaged.values()]
+    assert set(runs.loc[recomputed, "status"]) == {"ok"}
+    assert set(runs.drop(index=recomputed)["status"]) == {"cached"}
+    actual = outcome_tables(sweep_dirs(tmp_path)[-1])
+    pd.testing.assert_frame_equal(actual[0], expected[0])
+    pd.testing.assert_frame_equal(actual[1], expected[1])
+    assert all(store.cached(cache, key) for key in keys)
+
+
+def test_an_entry_of_another_key_is_not_used(tmp_path):
+    done = cli("-m", "scenario=baseline", "seed=0,1", "compare=false", IN_PROCESS, *SMALL, results=tmp_path)
+    assert done.returncode == 0, done.stderr
+    a, b = pd.read_parquet(sweep_dirs(tmp_path)[-1] / "runs.parquet")["key"]
+    cache = tmp_path / "cache"
+    for suffix in (".json", ".days.parquet"):  # the whole entry of run b copied over run a's
+        shutil.copy(cache / f"{b}{suffix}", cache / f"{a}{suffix}")
+    assert not store.cached(cache, a, report=False)
+
+
+def test_a_missing_entry_is_not_reported(tmp_path, capsys):
+    assert not store.cached(tmp_path, "0" * 24)
+    assert capsys.readouterr().err == ""
+
+
+def test_two_identical_sweeps_at_once_compute_each_run_once(tmp_path):
+    sweep = ["-m", "scenario=baseline,officer_in_group", "seed=0,1", "compare=false", IN_PROCESS,
+             "days=60", "params.n_households=300"]
+    procs = [run_cli(*sweep, results=tmp_path) for _ in range(2)]
+    errors = [proc.communicate(timeout=240)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
+    statuses = pd.concat(pd.read_parquet(s / "runs.parquet") for s in sweep_dirs(tmp_path))["status"]
+    assert statuses.value_counts().to_dict() == {"ok": 4, "cached": 4}
+
+
+def test_results_directories_made_in_one_second_by_one_process_differ(tmp_path):
+    first, second = store.new_results_dir(tmp_path, "x"), store.new_results_dir(tmp_path, "x")
+    assert first != second and first.is_dir() and second.is_dir()
+
+
+def test_the_model_fingerprint_is_computed_once_per_process():
+    store.model_fingerprint(), store.model_fingerprint()
+    assert store.model_fingerprint.cache_info().hits >= 1
