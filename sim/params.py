@@ -247,6 +247,7 @@ class Params:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             check_value(f.name, getattr(self, f.name))
+        check_combination(self)
 
     # -- construction helpers --------------------------------------------------------------
     @classmethod
@@ -282,12 +283,29 @@ def check_value(name: str, value: Any) -> None:
         return
     lo, hi = allowed
     kind = int if f.type in ("int", int) else float
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            kind is int and not float(value).is_integer()):
+    if isinstance(value, bool) or not isinstance(value, kind if kind is int else (int, float)):
         raise ValueError(f"parameter {name!r} = {value!r} must be a{'n integer' if kind is int else ' number'} "
                          f"in [{lo}, {hi}]")
     if not lo <= value <= hi:
         raise ValueError(f"parameter {name!r} = {value!r} is out of range [{lo}, {hi}]")
+
+
+def check_combination(p: Params) -> None:
+    """Raise a ValueError for a rule switched on that needs someone who is absent.
+
+    Error: ``saar_enforced`` needs an admin, and admins are drawn from the members at the start,
+    so it needs ``n_admins`` >= 1 and at least one member (``round(coverage * n_households)``).
+    Harmless, and therefore allowed without a warning (the setting simply has no effect): without
+    an admin, ``admin_liaison``, ``admin_forward_prob``, ``remove_profiling``,
+    ``warnings_before_removal``, ``closing_prob`` and the removals of ``chatter_rule`` do nothing
+    (under ``strict`` members still self-censor); without members, ``officer_in_group``,
+    ``report_form`` and ``police_feedback`` reach nobody; ``n_admins`` larger than the group is
+    capped at its size.
+    """
+    members = round(p.coverage * p.n_households)
+    if p.saar_enforced and (p.n_admins == 0 or members == 0):
+        raise ValueError(f"parameter 'saar_enforced' = True needs an admin (beheerder), but "
+                         f"n_admins = {p.n_admins} and coverage = {p.coverage} gives {members} members")
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Params)}

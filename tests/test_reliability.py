@@ -113,3 +113,36 @@ def test_results_directories_made_in_one_second_by_one_process_differ(tmp_path):
 def test_the_model_fingerprint_is_computed_once_per_process():
     store.model_fingerprint(), store.model_fingerprint()
     assert store.model_fingerprint.cache_info().hits >= 1
+
+
+# --- parameters and run arguments ---------------------------------------------------------------
+@pytest.mark.parametrize("field", ["n_households", "n_admins", "crowd_size"])
+def test_integer_parameters_reject_whole_floats_naming_the_field(field):
+    with pytest.raises(ValueError, match=f"'{field}' = 1.0 must be an integer"):
+        sim.Params(**{field: 1.0})
+
+
+@pytest.mark.parametrize(("arguments", "named"), [
+    ({"days": True}, "days = True"), ({"days": -3}, "days = -3"), ({"days": 2.0}, "days = 2.0"),
+    ({"seed": True}, "seed = True"), ({"seed": -1}, "seed = -1"), ({"seed": 1.5}, "seed = 1.5"),
+])
+def test_run_rejects_bool_negative_and_fractional_days_and_seed_naming_them(arguments, named):
+    with pytest.raises(ValueError, match=named):
+        sim.run(sim.Params(n_households=50), **arguments)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"n_admins": 0, "saar_enforced": True},       # SAAR is enforced by an admin
+    {"coverage": 0.0, "saar_enforced": True},     # the admin is a member: no members, no admin
+])
+def test_a_rule_that_needs_an_admin_without_one_is_an_error(overrides):
+    with pytest.raises(ValueError, match="'saar_enforced' = True needs an admin"):
+        sim.Params(**overrides)
+
+
+def test_harmless_combinations_are_documented_no_ops_not_errors():
+    sim.Params.preset("no_admin")                  # admin_liaison and moderation rules: no admin, no effect
+    sim.Params(coverage=0.0, n_admins=0)           # no group at all
+    sim.Params(coverage=0.0, officer_in_group=True, report_form=True, police_feedback=True)
+    sim.Params(n_admins=0, chatter_rule="strict")  # members still self-censor; nobody removes
+    assert "admin_liaison" in sim.params.check_combination.__doc__  # the no-ops are listed there
