@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import hydra.utils
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
@@ -55,4 +56,8 @@ def check_run(cfg: DictConfig) -> sim.Params:
         value, low = cfg[name], 0 if name == "seed" else 1
         if value < low:
             raise ValueError(f"{name} = {value} must be at least {low}")
+    try:
+        hydra.utils.get_method(cfg.runner)
+    except Exception:  # noqa: BLE001 - Hydra's message says only "error locating target"
+        raise ValueError(f"runner = {cfg.runner!r} is not a function that can be imported") from None
     return to_params(cfg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -146,3 +147,43 @@ def test_harmless_combinations_are_documented_no_ops_not_errors():
     sim.Params(coverage=0.0, officer_in_group=True, report_form=True, police_feedback=True)
     sim.Params(n_admins=0, chatter_rule="strict")  # members still self-censor; nobody removes
     assert "admin_liaison" in sim.params.check_combination.__doc__  # the no-ops are listed there
+
+
+# --- bad input fails before anything is written, in one line ------------------------------------
+def one_line_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("override", "named"), [
+    ("params.coverage=1.5", "'coverage' = 1.5 is out of range"),
+    ("days=0", "days = 0"),
+    ("days=-3", "days = -3"),
+    ("seed=-1", "seed = -1"),
+    ("params.chatter_rule=sometimes", "'chatter_rule' = 'sometimes'"),
+    ("runner=nope.run", "nope.run"),
+    ("params.saar_enforced=true", "'saar_enforced' = True needs an admin"),
+])
+def test_a_single_run_with_bad_input_writes_nothing_and_says_why_in_one_line(tmp_path, override, named):
+    done = cli(override, "scenario=no_admin", "params.n_households=120", results=tmp_path / "results")
+    assert named in one_line_error(done)
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_unknown_runner_stops_a_sweep_before_any_run(tmp_path):
+    done = cli("-m", "seed=0,1", "runner=nope.run", *SMALL, results=tmp_path)
+    assert "nope.run" in one_line_error(done)
+    assert not list(tmp_path.rglob("run.json")) and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["-m", "seed=0,1"]])
+def test_a_yaml_syntax_error_in_a_case_file_is_one_line_naming_the_file(tmp_path, mode):
+    (tmp_path / "conf" / "case").mkdir(parents=True)
+    broken = tmp_path / "conf" / "case" / "broken.yaml"
+    broken.write_text("# @package params\nminority_share: [0.3\ncoverage: 0.2\n")
+    done = cli(*mode, "case=broken", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", *SMALL,
+               results=tmp_path / "results")
+    assert f"{broken}, line 3" in one_line_error(done)
+    assert not (tmp_path / "results").exists()
