@@ -225,15 +225,17 @@ def write_tables(out_dir: Path, records: list[dict[str, Any]], cache: Path) -> p
 
 
 def missing_runs(out_dir: Path) -> list[str] | None:
-    """None if the sweep (or single run) in ``out_dir`` is complete; else the overrides of every
-    planned job that left no record (empty if all did but the tables were not written)."""
+    """None if the sweep (or single run) in ``out_dir`` is complete; else every planned job that
+    left no record, by the overrides that tell it from the others (empty if all jobs left one but
+    the tables were not written)."""
     if (out_dir / COMPLETE).exists():
         return None
     try:
         jobs = read_json(out_dir / "provenance.json")["jobs"]
+        shared = set.intersection(*(set(job) for job in jobs))
     except (OSError, ValueError, KeyError, TypeError):
-        jobs = []
-    return [" ".join(job) or "(defaults)" for n, job in enumerate(jobs)
+        jobs, shared = [], set()
+    return [" ".join(o for o in job if o not in shared) or "the only run" for n, job in enumerate(jobs)
             if not (out_dir / "jobs" / str(n) / "run.json").exists()]
 
 

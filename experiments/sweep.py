@@ -43,6 +43,7 @@ from experiments import store
 from experiments.schema import check_run
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+REFERENCE = "baseline"   # what the comparison at the end of a sweep compares with
 _sweep_errors: list[str] = []   # set by the callback in the launching process; exit status 1
 
 
@@ -117,8 +118,8 @@ def planned_jobs(config: DictConfig) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
-def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
-    """Validate every job before any run; return the run keys.
+def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[dict[str, Any]]:
+    """Validate every job before any run; return the identity and run key of each.
 
     Composing a config takes Hydra a tenth of a second or more, so jobs that differ only in
     their seed share one composition (Hydra's sweeper composes each job once more anyway).
@@ -141,7 +142,7 @@ def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
                 raise ValueError(f"seed = {ident['seed']} must be at least 0")
         except Exception as error:
             raise SystemExit(f"error in sweep job {' '.join(job)}: {one_line(error)}") from None
-        keys.append(store.run_key(ident, params, cfg.runner))
+        keys.append({**ident, "key": store.run_key(ident, params, cfg.runner)})
     return keys
 
 
@@ -188,10 +189,14 @@ class SweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self.jobs = planned_jobs(config)
-        keys = check_jobs(config, self.jobs)
+        planned = check_jobs(config, self.jobs)
+        if config.compare and REFERENCE not in {job["scenario"] for job in planned}:
+            raise SystemExit(f"compare=true compares every scenario with {REFERENCE}, which this "
+                             f"sweep does not run: add scenario {REFERENCE} or pass compare=false")
         cache = store.cache_dir(config.results_dir)
-        done = sum(store.cached(cache, k) for k in keys)
+        done = sum(store.cached(cache, job["key"]) for job in planned)
         sweep_dir = Path(config.hydra.sweep.dir)
+        write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)  # the plan
         print(f"sweep: {len(self.jobs)} runs ({done} already done, skipped), {config.days} days "
               f"each, launcher {config.hydra.launcher._target_.rsplit('.', 1)[-1]}\n"
               f"  -> {sweep_dir}", file=sys.stderr)
@@ -209,14 +214,17 @@ class SweepCallback(Callback):
     def finish(self, config: DictConfig) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         records = store.job_records(sweep_dir)
-        write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)
         runs = store.write_tables(sweep_dir, records, store.cache_dir(config.results_dir))
         counts = runs["status"].value_counts().to_dict()
         print(f"sweep done: {counts}; tables in {sweep_dir}", file=sys.stderr)
         failed = runs[runs["status"] == "failed"]
         if config.compare and len(failed) < len(runs):
             from experiments import compare  # here, so that jobs need not import matplotlib
-            compare.main([str(sweep_dir)])
+            try:
+                compare.main([str(sweep_dir), "--reference", REFERENCE])
+            except SystemExit as error:  # e.g. every run of the reference scenario failed
+                print(f"no comparison: {error}", file=sys.stderr)
+                _sweep_errors.append("the comparison could not be made")
         if len(failed):
             print(f"{len(failed)} run(s) failed; see {sweep_dir / 'failures.csv'}:", file=sys.stderr)
             for r in failed.itertuples():

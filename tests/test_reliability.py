@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import sim
-from experiments import store
-from test_experiments import IN_PROCESS, SMALL, cli, run_cli, sweep_dirs
+from experiments import compare, store
+from test_experiments import IN_PROCESS, SMALL, SWEEP, cli, run_cli, sweep_dirs
 
 SEEDS = 10  # one run per kind of damage below, and one left sound
 CORRUPT_SWEEP = ["-m", "scenario=baseline", f"seed=range({SEEDS})", "compare=false", IN_PROCESS, *SMALL]
@@ -187,3 +188,103 @@ def test_a_yaml_syntax_error_in_a_case_file_is_one_line_naming_the_file(tmp_path
                results=tmp_path / "results")
     assert f"{broken}, line 3" in one_line_error(done)
     assert not (tmp_path / "results").exists()
+
+
+# --- compare checks its inputs ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("results")
+    done = cli(*SWEEP, IN_PROCESS, results=results)
+    assert done.returncode == 0, done.stderr
+    return sweep_dirs(results)[-1]
+
+
+def compare_error(*argv: str) -> str:
+    with pytest.raises(SystemExit) as stop:
+        compare.main(list(argv))
+    message = str(stop.value.code)
+    assert stop.value.code not in (0, None) and "\n" not in message, message
+    return message
+
+
+def test_compare_with_an_unknown_reference_fails_and_writes_nothing(finished_sweep):
+    assert "unknown reference scenario 'nope'" in compare_error(str(finished_sweep), "--reference", "nope")
+    assert not (finished_sweep / "comparison_vs_nope").exists()
+
+
+def test_compare_without_the_reference_scenario_in_the_sweep_fails(finished_sweep, tmp_path):
+    runs = pd.read_parquet(finished_sweep / "runs.parquet")
+    sweep = tmp_path / "sweep"
+    shutil.copytree(finished_sweep, sweep)
+    runs[runs["scenario"] != "baseline"].to_parquet(sweep / "runs.parquet")
+    assert "reference scenario 'baseline'" in compare_error(str(sweep))
+    assert not (sweep / "comparison").exists()
+
+
+@pytest.mark.parametrize(("damage", "named"), [
+    (lambda p: p.write_bytes(b"PAR1 not really"), "cannot read"),
+    (lambda p: pd.DataFrame(columns=["case", "scenario"]).to_parquet(p), "lacks the column"),
+    (lambda p: pd.read_parquet(p).iloc[:0].to_parquet(p), "no runs"),
+])
+def test_compare_on_a_broken_or_empty_table_fails_in_one_line(finished_sweep, tmp_path, damage, named):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(finished_sweep, sweep)
+    damage(sweep / "runs.parquet")
+    message = compare_error(str(sweep))
+    assert named in message and str(sweep / "runs.parquet") in message
+
+
+def test_compare_names_an_interrupted_sweep_and_its_missing_runs_never_an_older_one(tmp_path):
+    older = cli(*SWEEP, IN_PROCESS, results=tmp_path)
+    assert older.returncode == 0, older.stderr
+    (complete,) = sweep_dirs(tmp_path)
+    proc = run_cli(*SWEEP, IN_PROCESS, "runner=experiments_fixtures.slow_run", results=tmp_path)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob("sweeps/*/jobs/1/run.json"))[1:] and time.time() < deadline:
+        time.sleep(0.2)
+    proc.kill()  # SIGKILL after two of its four runs
+    proc.communicate()
+    (interrupted,) = set(sweep_dirs(tmp_path)) - {complete}
+    assert not (interrupted / store.COMPLETE).exists()
+    for target in (tmp_path, interrupted):
+        message = compare_error(str(target))
+        assert f"{interrupted} is incomplete" in message and "seed=1" in message, message
+    assert not (interrupted / "comparison").exists()
+
+
+def test_a_sweep_that_cannot_be_compared_stops_before_any_run(tmp_path):
+    done = cli("-m", "scenario=officer_in_group", "seed=0,1", *SMALL, results=tmp_path)
+    assert "baseline" in one_line_error(done) and "compare=false" in one_line_error(done)
+    assert not list(tmp_path.rglob("run.json"))
+
+
+# --- one source of defaults ---------------------------------------------------------------------
+def test_the_api_and_the_command_line_give_the_same_numbers_by_default(tmp_path):
+    done = cli("scenario=officer_in_group", "seed=3", "days=30", results=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (single,) = (tmp_path / "single").glob("*")
+    from_cli = pd.read_parquet(single / "runs.parquet").iloc[0]
+    api = sim.run(sim.Params.preset("officer_in_group"), seed=3, days=30)
+    assert {k: from_cli[f"param_{k}"] for k in sim.params.FIELDS} == api.params.to_dict()
+    assert from_cli[list(sim.OUTCOME_NAMES)].to_dict() == pytest.approx(api.summary, nan_ok=True)
+
+
+def test_the_defaults_are_the_calibration_shipped_with_the_package():
+    calibrated = sim.params.calibration_values("calibrated")
+    assert calibrated and sim.params.CALIBRATED_FILE.parent == Path(sim.__file__).parent
+    preset = sim.Params.preset()
+    assert {k: getattr(preset, k) for k in calibrated} == calibrated
+    assert sim.run(seed=1, days=5).params == preset
+    assert sim.NeighbourhoodWatch().params == preset
+    assert sim.Params.preset(calibration=None) == sim.Params.preset(calibration="none") == sim.Params()
+    with pytest.raises(ValueError, match="unknown calibration 'posterior'"):
+        sim.Params.preset(calibration="posterior")
+
+
+def test_hydra_reads_the_package_calibration_and_keeps_no_copy_of_it():
+    from test_experiments import CONF, composed
+    from experiments import schema
+
+    assert not (CONF / "calibration" / "calibrated.yaml").exists()
+    assert schema.to_params(composed()) == sim.Params.preset()
+    assert schema.to_params(composed("calibration=none")) == sim.Params()
