@@ -3,7 +3,9 @@
 RESULTS_DIR is a sweep directory (with ``runs.parquet``), or a results directory, whose latest
 sweep is then used. A sweep that did not finish (no completion marker), an unknown reference, a
 reference scenario the sweep lacks, or a broken or empty table is an error in one line: nothing
-is written, and an older sweep is never used instead. For every outcome of ``sim.OUTCOMES`` and every scenario it writes, under
+is written, and an older sweep is never used instead.
+
+For every outcome of ``sim.OUTCOMES`` and every scenario it writes, under
 ``RESULTS_DIR/comparison/``:
 
 - ``means.csv``: mean and 95% interval (t-interval over seeds) per scenario;

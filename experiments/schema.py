@@ -40,6 +40,10 @@ class ExperimentConf:
 
 
 ConfigStore.instance().store(name="buurtsim_schema", node=ExperimentConf)
+# calibration=calibrated is the package's own calibration (sim/calibrated.yaml), so the API and the
+# command line share one set of defaults; conf/calibration/ holds the others (none: uncalibrated).
+ConfigStore.instance().store(group="calibration", name="calibrated", package="params",
+                             node=sim.params.calibration_values("calibrated"))
 
 # Unique per invocation (cached, so every job of a sweep resolves the same sweep directory).
 OmegaConf.register_new_resolver("unique", store.unique_suffix, use_cache=True, replace=True)

@@ -7,16 +7,22 @@ Each field carries metadata:
 - ``doc``: what it means, with its unit.
 
 Scenarios of the model brief are named presets (``SCENARIOS``): each holds only what
-differs from ``baseline``. ``Params.preset("officer_in_group", seed=...)`` builds one.
+differs from ``baseline``. ``Params.preset("officer_in_group")`` builds one on top of the point
+calibration shipped with the package (``sim/calibrated.yaml``), which is also what ``sim.run()``
+and the command line use by default; ``Params()`` alone is the uncalibrated model.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 FACTS = "shared/domain/facts.md"
+CALIBRATED_FILE = Path(__file__).with_name("calibrated.yaml")  # package data (pyproject.toml)
 
 
 def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
@@ -251,11 +257,16 @@ class Params:
 
     # -- construction helpers --------------------------------------------------------------
     @classmethod
-    def preset(cls, name: str = "baseline", **overrides: Any) -> "Params":
-        """The named scenario preset, with optional overrides."""
+    def preset(cls, name: str = "baseline", calibration: str | None = "calibrated",
+               **overrides: Any) -> "Params":
+        """The named scenario preset on top of a calibration, with optional overrides.
+
+        ``calibration``: ``"calibrated"`` (the default, as in ``sim.run()`` and on the command
+        line) starts from ``sim/calibrated.yaml``; ``None`` or ``"none"`` from the field defaults.
+        """
         if name not in SCENARIOS:
             raise ValueError(f"unknown scenario {name!r}; choose one of {sorted(SCENARIOS)}")
-        return cls.from_dict({**SCENARIOS[name], **overrides})
+        return cls.from_dict({**calibration_values(calibration), **SCENARIOS[name], **overrides})
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Params":
@@ -271,6 +282,23 @@ class Params:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def calibration_values(name: str | None = "calibrated") -> dict[str, Any]:
+    """The parameter values of a calibration shipped with the package.
+
+    ``"calibrated"``: the point calibration in ``sim/calibrated.yaml`` (written by
+    ``python -m experiments.calibrate``; its header says how), the one default of the API and the
+    command line. ``None`` or ``"none"``: no values, i.e. the field defaults (uncalibrated).
+    """
+    if name is None or name == "none":
+        return {}
+    if name != "calibrated":
+        raise ValueError(f"unknown calibration {name!r}; choose 'calibrated' or 'none'")
+    values = yaml.safe_load(CALIBRATED_FILE.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{CALIBRATED_FILE} is not a mapping of parameter names to values")
+    return values
 
 
 def check_value(name: str, value: Any) -> None:
