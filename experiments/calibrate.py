@@ -7,7 +7,7 @@
 Reads the targets and study design (conf/targets/targets.yaml) and the priors
 (conf/targets/priors.yaml); simulates the six-group study (experiments/study.py) for each parameter
 set; runs ABC-SMC (experiments/abc.py). Writes ``results/calibration-<unique>/`` (report.md, figures,
-posterior and predictive tables) and, in default mode, the preset conf/calibration/calibrated.yaml.
+posterior and predictive tables) and, in default mode, the preset sim/calibrated.yaml.
 See docs/calibration.md.
 """
 
@@ -37,7 +37,7 @@ from experiments.study import (CONF, PRIORS_FILE, STUDY_HYPERPARAMETERS, TARGETS
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
 
-PRESET_FILE = CONF / "calibration" / "calibrated.yaml"
+PRESET_FILE = sim.params.CALIBRATED_FILE  # the package's calibration: one default for API and CLI
 NAN_MISS = 3.0       # a target the run cannot measure (e.g. a share of zero reports) counts as a 3-sd miss
 IDENTIFIED, WEAK = 0.5, 0.8   # posterior/prior 95%-interval width ratios: identified | weakly | prior-bound
 
@@ -189,7 +189,8 @@ def write_preset(path: Path, table: pd.DataFrame, settings: Settings, fitted: tu
     sim.Params().replace(**values)  # validates
     today = dt.date.today().isoformat()
     lines = [
-        "# @package params",
+        "# The point calibration (calibration=calibrated): the defaults of sim.Params.preset(), "
+        "sim.run() and the command line.",
         "# Calibrated behavioural parameters: written by `python -m experiments.calibrate` "
         f"on {today}; do not edit by hand.",
         "# Method: ABC-SMC (population Monte Carlo with adaptive tolerance and importance weights,",
@@ -463,7 +464,7 @@ def report(summary: dict, post: pd.DataFrame, ppc: pd.DataFrame, holdout: dict, 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = cli.parser(__doc__.split("\n\n")[0], "conf/calibration/calibrated.yaml")
+    ap = cli.parser(__doc__.split("\n\n")[0], "sim/calibrated.yaml")
     ap.add_argument("--holdout", default=None, help="calibration target to hold out")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--budget", type=float, default=1.0,

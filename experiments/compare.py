@@ -1,7 +1,11 @@
 """Compare scenarios: ``python -m experiments.compare RESULTS_DIR [--reference baseline]``.
 
 RESULTS_DIR is a sweep directory (with ``runs.parquet``), or a results directory, whose latest
-sweep is then used. For every outcome of ``sim.OUTCOMES`` and every scenario it writes, under
+sweep is then used. A sweep that did not finish (no completion marker), an unknown reference, a
+reference scenario the sweep lacks, or a broken or empty table is an error in one line: nothing
+is written, and an older sweep is never used instead.
+
+For every outcome of ``sim.OUTCOMES`` and every scenario it writes, under
 ``RESULTS_DIR/comparison/``:
 
 - ``means.csv``: mean and 95% interval (t-interval over seeds) per scenario;
@@ -28,6 +32,7 @@ from matplotlib.figure import Figure
 from scipy.special import stdtrit
 
 import sim
+from experiments import store
 from sim.outcomes import MIN_EVENTS
 
 SETTING = ["case", "calibration", "days"]
@@ -37,15 +42,53 @@ TOO_FEW = "too few events"
 GROUPS = {**sim.HEADLINE, "other": [o.name for o in sim.OUTCOMES if o.headline is None]}
 
 
+def latest_sweep(results: Path) -> Path:
+    """The sweep started last under ``results/sweeps/`` (finished or not)."""
+    sweeps = [p.parent for p in (results / "sweeps").glob("*/provenance.json")]
+    if not sweeps:
+        raise SystemExit(f"no runs.parquet in {results} and no sweep in {results / 'sweeps'}/")
+    return max(sweeps, key=lambda p: (p.name[:19], (p / "provenance.json").stat().st_mtime))
+
+
 def load_runs(path: Path) -> tuple[pd.DataFrame, Path]:
-    """The completed runs of a sweep, and the sweep directory they came from."""
-    if not (path / "runs.parquet").exists():
-        sweeps = sorted((path / "sweeps").glob("*/runs.parquet"))
-        if not sweeps:
-            raise SystemExit(f"no runs.parquet in {path} or in {path / 'sweeps'}/*/")
-        path = sweeps[-1].parent
-    runs = pd.read_parquet(path / "runs.parquet")
+    """The completed runs of a finished sweep, and the sweep directory they came from."""
+    if not (path / "runs.parquet").exists() and not (path / "provenance.json").exists():
+        path = latest_sweep(path)
+    missing = store.missing_runs(path)
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise SystemExit(f"sweep {path} is incomplete: {len(missing)} run(s) have no record "
+                         f"({'; '.join(missing[:5])}{more}); run its command again to finish it "
+                         "(completed runs are cached)")
+    if missing is not None:
+        raise SystemExit(f"sweep {path} is incomplete: its tables were not finished (no "
+                         f"{store.COMPLETE}); run its command again")
+    table = path / "runs.parquet"
+    try:
+        runs = pd.read_parquet(table)
+    except Exception as error:  # noqa: BLE001 - whatever pyarrow finds wrong, name the file
+        raise SystemExit(f"cannot read {table}: {type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}") from None
+    lacking = [c for c in (*SETTING, "scenario", "seed", "status", *sim.OUTCOME_NAMES)
+               if c not in runs.columns]
+    if lacking:
+        raise SystemExit(f"{table} lacks the column(s) {lacking}")
+    if runs.empty:
+        raise SystemExit(f"{table} has no runs")
     return runs[runs["status"].isin(DONE)], path
+
+
+def check_reference(runs: pd.DataFrame, reference: str, sweep: Path) -> None:
+    """The reference scenario must have completed runs in every setting of the sweep."""
+    have = ", ".join(scenario_order(runs["scenario"].unique(), reference))
+    if reference not in set(runs["scenario"]):
+        what = "reference scenario" if reference in sim.SCENARIOS else "unknown reference scenario"
+        raise SystemExit(f"{what} {reference!r}: no completed runs of it in {sweep} (it has: {have}); "
+                         "choose one with --reference")
+    for key, group in runs.groupby(SETTING, sort=False):
+        if reference not in set(group["scenario"]):
+            raise SystemExit(f"reference scenario {reference!r} has no completed runs for "
+                             f"{setting_label(key)} in {sweep}")
 
 
 def interval(values: Sequence[float]) -> tuple[int, float, float, float]:
@@ -241,6 +284,7 @@ def compare(source: Path, reference: str = "baseline", out: Path | None = None) 
     runs, sweep = load_runs(source)
     if runs.empty:
         raise SystemExit(f"no completed runs in {sweep}")
+    check_reference(runs, reference, sweep)
     out = out or sweep / ("comparison" if reference == "baseline" else f"comparison_vs_{reference}")
     out.mkdir(parents=True, exist_ok=True)
     means, diffs = scenario_means(runs), paired_differences(runs, reference)

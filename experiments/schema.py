@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import hydra.utils
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
@@ -39,6 +40,10 @@ class ExperimentConf:
 
 
 ConfigStore.instance().store(name="buurtsim_schema", node=ExperimentConf)
+# calibration=calibrated is the package's own calibration (sim/calibrated.yaml), so the API and the
+# command line share one set of defaults; conf/calibration/ holds the others (none: uncalibrated).
+ConfigStore.instance().store(group="calibration", name="calibrated", package="params",
+                             node=sim.params.calibration_values("calibrated"))
 
 # Unique per invocation (cached, so every job of a sweep resolves the same sweep directory).
 OmegaConf.register_new_resolver("unique", store.unique_suffix, use_cache=True, replace=True)
@@ -55,4 +60,8 @@ def check_run(cfg: DictConfig) -> sim.Params:
         value, low = cfg[name], 0 if name == "seed" else 1
         if value < low:
             raise ValueError(f"{name} = {value} must be at least {low}")
+    try:
+        hydra.utils.get_method(cfg.runner)
+    except Exception:  # noqa: BLE001 - Hydra's message says only "error locating target"
+        raise ValueError(f"runner = {cfg.runner!r} is not a function that can be imported") from None
     return to_params(cfg)

@@ -5,7 +5,7 @@
 
 Every numeric parameter of sim.Params (except the neighbourhood's size) is varied by the Morris
 method (SALib; Morris 1991, Campolongo et al. 2007) around the calibrated preset
-(conf/calibration/calibrated.yaml, or the defaults if there is none): calibrated parameters over their
+(sim/calibrated.yaml, or the defaults if there is none): calibrated parameters over their
 prior (conf/targets/priors.yaml), every other over half to twice its value within its allowed range
 (the full range when the value is 0). Switches (booleans, rules) are scenarios, not assumptions, and are
 left out. All runs share their seeds (common random numbers), so an elementary effect is the effect of
@@ -38,7 +38,7 @@ from sim.params import FIELDS
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PRESET_FILE = CONF / "calibration" / "calibrated.yaml"
+PRESET_FILE = sim.params.CALIBRATED_FILE
 TOP_FILE = CONF / "sensitivity" / "top_parameters.yaml"
 EXCLUDED = ("n_households",)   # the size of the neighbourhood is the unit of analysis, not an assumption
 # One representative outcome per headline (the first one that is defined in every run is used).

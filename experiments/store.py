@@ -7,22 +7,29 @@ Layout (results/README.md describes it for users)::
     <results_dir>/sweeps/<stamp>_<pid>-<rand>/ one directory per sweep (tables, config, provenance)
     <results_dir>/single/<stamp>_<pid>-<rand>/ one directory per single run
 
-A run is complete when its ``.json`` exists; that file is written last, and every file is first
-written under a temporary name and then renamed, so an interrupted sweep leaves only complete
-files. Completed runs are found again by key, which is how a re-run sweep skips them.
+Every file is first written under a temporary name and then renamed, so an interrupted sweep
+leaves only complete files. A run's ``.json`` is written last and checks itself: it holds the
+sha256 of its per-day series and of its own content, so an entry that does not parse, lacks a
+field, belongs to another key or fails a hash is named on stderr and computed again, never used.
+Completed runs are found again by key, which is how a re-run sweep skips them; a per-key lock
+(``<key>.lock``) makes a second sweep wait for a run another one is computing instead of
+computing it twice. A sweep directory is complete when its ``complete.json`` exists.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import functools
 import hashlib
 import json
 import os
 import platform
 import subprocess
+import sys
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,10 +42,10 @@ PACKAGES = ("mesa", "numpy", "networkx", "pandas", "pyarrow", "matplotlib", "sci
             "omegaconf", "hydra-joblib-launcher", "hydra-submitit-launcher", "joblib", "submitit",
             "tqdm")
 IDENTITY = ("case", "scenario", "calibration", "seed", "days")
+ENTRY_FIELDS = ("key", "summary", "days_sha256", "sha256")  # what a cache entry must hold
+COMPLETE = "complete.json"   # the completion marker of a sweep or single-run directory
 SIM_DIR = Path(sim.__file__).parent
 
-
-@functools.cache
 
 def unique_suffix() -> str:
     """Process id and a random suffix: two commands started in the same second never collide."""
@@ -51,8 +58,12 @@ def new_results_dir(root: Path, kind: str) -> Path:
     path.mkdir(parents=True)
     return path
 
+
+@functools.cache
 def model_fingerprint() -> str:
-    """Hash of the model's source, so results of an edited model are never reused."""
+    """Hash of the model's source, so results of an edited model are never reused.
+
+    Computed once per process: it identifies the model this process imported."""
     digest = hashlib.sha256()
     for path in sorted(SIM_DIR.rglob("*.py")):
         digest.update(path.relative_to(SIM_DIR).as_posix().encode())
@@ -91,15 +102,78 @@ def cache_dir(results_dir: str | Path) -> Path:
     return Path(results_dir) / "cache"
 
 
-def cached(cache: Path, key: str) -> bool:
-    return (cache / f"{key}.json").exists()
+class DamagedEntry(Exception):
+    """A cache entry that cannot be used; the message names the file and what is wrong."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(entry: dict[str, Any]) -> str:
+    """sha256 of an entry's canonical JSON, without its own ``sha256`` field."""
+    body = {k: v for k, v in entry.items() if k != "sha256"}
+    return sha256(json.dumps(body, sort_keys=True).encode())
+
+
+def load_run(cache: Path, key: str) -> dict[str, Any]:
+    """The verified cache entry of ``key``; FileNotFoundError if there is none, DamagedEntry if
+    it cannot be trusted."""
+    path, days = cache / f"{key}.json", cache / f"{key}.days.parquet"
+    data = path.read_bytes()
+    try:
+        entry = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DamagedEntry(f"{path} is {'empty' if not data.strip() else f'not JSON ({error})'}") from None
+    if not isinstance(entry, dict):
+        raise DamagedEntry(f"{path} is not a JSON object")
+    missing = [f for f in ENTRY_FIELDS if f not in entry]
+    if missing:
+        raise DamagedEntry(f"{path} lacks the field(s) {missing}")
+    if entry["sha256"] != content_hash(entry):
+        raise DamagedEntry(f"{path} fails its content hash (edited or damaged)")
+    if entry["key"] != key or not isinstance(entry["summary"], dict):
+        raise DamagedEntry(f"{path} is the entry of another run ({entry['key']})")
+    if not days.exists():
+        raise DamagedEntry(f"{days} is missing")
+    if sha256(days.read_bytes()) != entry["days_sha256"]:
+        raise DamagedEntry(f"{days} fails its hash (damaged, or another run's series)")
+    return entry
+
+
+def cached(cache: Path, key: str, report: bool = True) -> bool:
+    """Whether ``key`` has a sound cache entry; a damaged one is named on stderr (``report``)."""
+    try:
+        load_run(cache, key)
+    except FileNotFoundError:
+        return False
+    except DamagedEntry as damage:
+        if report:
+            print(f"cache: {damage}; recomputing the run", file=sys.stderr)
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(cache: Path, key: str) -> Iterator[None]:
+    """Hold ``<key>.lock`` (an OS lock, released if the process dies) while a run is computed."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"{key}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def save_run(cache: Path, key: str, record: dict[str, Any], result: sim.RunResult) -> None:
-    """Store a completed run: per-day series first, then the record that marks it complete."""
-    days = result.days.reset_index(drop=result.days.index.name is None)
-    atomic_write(cache / f"{key}.days.parquet", lambda p: days.to_parquet(p, index=False))
-    write_json(cache / f"{key}.json", {**record, "summary": result.summary})
+    """Store a completed run: per-day series first, then the self-checking entry that marks it
+    complete (the hash of the series and of the entry's own content)."""
+    days = result.days.reset_index(drop=result.days.index.name is None).to_parquet(index=False)
+    atomic_write(cache / f"{key}.days.parquet", lambda p: p.write_bytes(days))
+    entry = json.loads(json.dumps({**record, "key": key, "summary": result.summary,
+                                   "days_sha256": sha256(days)}, default=str))  # as read back
+    write_json(cache / f"{key}.json", {**entry, "sha256": content_hash(entry)})
 
 
 # --- sweep tables ---------------------------------------------------------------------------
@@ -115,7 +189,7 @@ def runs_table(records: Iterable[dict[str, Any]], cache: Path) -> pd.DataFrame:
     for rec in records:
         row = {k: rec.get(k) for k in (*IDENTITY, "status", "error", "seconds", "key")}
         done = rec["status"] in ("ok", "cached")
-        summary = read_json(cache / f"{rec['key']}.json")["summary"] if done else {}
+        summary = load_run(cache, rec["key"])["summary"] if done else {}
         row.update({name: summary.get(name, float("nan")) for name in sim.OUTCOME_NAMES})
         row.update({f"param_{k}": v for k, v in (rec.get("params") or {}).items()})
         rows.append(row)
@@ -135,7 +209,7 @@ def days_table(runs: pd.DataFrame, cache: Path) -> pd.DataFrame:
 
 
 def write_tables(out_dir: Path, records: list[dict[str, Any]], cache: Path) -> pd.DataFrame:
-    """runs.parquet/.csv, days.parquet and (if any) failures.csv of a sweep or single run."""
+    """runs.parquet/.csv, days.parquet, (if any) failures.csv, then the completion marker."""
     runs = runs_table(records, cache)
     atomic_write(out_dir / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
     atomic_write(out_dir / "runs.csv", lambda p: runs.to_csv(p, index=False))
@@ -145,7 +219,24 @@ def write_tables(out_dir: Path, records: list[dict[str, Any]], cache: Path) -> p
     if len(failed):
         failures = pd.DataFrame([r for r in records if r["status"] == "failed"])
         atomic_write(out_dir / "failures.csv", lambda p: failures.to_csv(p, index=False))
+    write_json(out_dir / COMPLETE, {"finished": dt.datetime.now().isoformat(timespec="seconds"),
+                                    "runs": len(runs), "status": runs["status"].value_counts().to_dict()})
     return runs
+
+
+def missing_runs(out_dir: Path) -> list[str] | None:
+    """None if the sweep (or single run) in ``out_dir`` is complete; else every planned job that
+    left no record, by the overrides that tell it from the others (empty if all jobs left one but
+    the tables were not written)."""
+    if (out_dir / COMPLETE).exists():
+        return None
+    try:
+        jobs = read_json(out_dir / "provenance.json")["jobs"]
+        shared = set.intersection(*(set(job) for job in jobs))
+    except (OSError, ValueError, KeyError, TypeError):
+        jobs, shared = [], set()
+    return [" ".join(o for o in job if o not in shared) or "the only run" for n, job in enumerate(jobs)
+            if not (out_dir / "jobs" / str(n) / "run.json").exists()]
 
 
 # --- provenance -----------------------------------------------------------------------------

@@ -4,8 +4,9 @@ Hydra's multirun alone stops at the first failed job, has no resume and prints a
 Here:
 
 - before any run, :class:`SweepCallback` composes the config of every job and validates its
-  parameters, so an unknown case or scenario or an out-of-range value stops the sweep with a
-  message naming it;
+  parameters, so an unknown case or scenario, an out-of-range value or an unknown runner stops
+  the sweep with a one-line message naming it; a single run is validated the same way before its
+  directory is made, and a broken config file is named in one line too (:func:`main`);
 - a job that fails records its error in ``jobs/<n>/run.json`` and returns normally, so the
   other jobs go on; the sweep reports the failures at the end and exits with status 1;
 - a job whose key is already in the run cache is not run again (resume);
@@ -16,6 +17,7 @@ Here:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -25,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import yaml
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
@@ -39,6 +43,7 @@ from experiments import store
 from experiments.schema import check_run
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+REFERENCE = "baseline"   # what the comparison at the end of a sweep compares with
 _sweep_errors: list[str] = []   # set by the callback in the launching process; exit status 1
 
 
@@ -59,15 +64,17 @@ def run_one(cfg: DictConfig) -> dict[str, Any]:
         params = check_run(cfg)
         record["params"] = params.to_dict()
         record["key"] = key = store.run_key(record, record["params"], cfg.runner)
-        if store.cached(cache, key):
-            record["status"] = "cached"
-        else:
-            simulate = hydra.utils.get_method(cfg.runner)
-            start = time.perf_counter()
-            result = simulate(params, seed=record["seed"], days=record["days"])
-            record["seconds"] = time.perf_counter() - start
-            store.save_run(cache, key, {k: v for k, v in record.items() if k != "status"}, result)
-            record["status"] = "ok"
+        with store.run_lock(cache, key):  # another sweep computing this run: wait, then reuse it
+            # a sweep named damaged entries before it started; a single run names them here
+            if store.cached(cache, key, report=hc.mode == RunMode.RUN):
+                record["status"] = "cached"
+            else:
+                simulate = hydra.utils.get_method(cfg.runner)
+                start = time.perf_counter()
+                result = simulate(params, seed=record["seed"], days=record["days"])
+                record["seconds"] = time.perf_counter() - start
+                store.save_run(cache, key, {k: v for k, v in record.items() if k != "status"}, result)
+                record["status"] = "ok"
     except Exception as error:  # noqa: BLE001 - any failure of a run is recorded, not raised
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc()
@@ -83,7 +90,7 @@ def finish_single(cfg: DictConfig, out: Path, record: dict[str, Any]) -> None:
     write_provenance(out, cfg, HydraConfig.get().runtime.choices, [record["overrides"]])
     runs = store.write_tables(out, [record], store.cache_dir(cfg.results_dir))
     if record["status"] == "failed":
-        raise RuntimeError(f"run failed: {record['error']}")
+        raise SystemExit(f"run failed: {record['error']} (traceback in {out / 'run.json'})")
     print(f"{record['case']} / {record['scenario']} / seed {record['seed']}, "
           f"{record['days']} days ({record['status']}) -> {out}")
     for name in sim.OUTCOME_NAMES:
@@ -111,8 +118,8 @@ def planned_jobs(config: DictConfig) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
-def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
-    """Validate every job before any run; return the run keys.
+def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[dict[str, Any]]:
+    """Validate every job before any run; return the identity and run key of each.
 
     Composing a config takes Hydra a tenth of a second or more, so jobs that differ only in
     their seed share one composition (Hydra's sweeper composes each job once more anyway).
@@ -134,8 +141,8 @@ def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[str]:
             if ident["seed"] < 0:
                 raise ValueError(f"seed = {ident['seed']} must be at least 0")
         except Exception as error:
-            raise SystemExit(f"error in sweep job {' '.join(job)}: {error}") from None
-        keys.append(store.run_key(ident, params, cfg.runner))
+            raise SystemExit(f"error in sweep job {' '.join(job)}: {one_line(error)}") from None
+        keys.append({**ident, "key": store.run_key(ident, params, cfg.runner)})
     return keys
 
 
@@ -172,12 +179,24 @@ class SweepCallback(Callback):
     def __getstate__(self) -> dict[str, Any]:
         return {"progress": None, "jobs": []}  # jobs get a copy of the callback; no thread there
 
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """A single run: validate before Hydra makes its directory, so bad input writes nothing."""
+        try:
+            check_run(config)
+        except Exception as error:
+            raise SystemExit(f"error in run {' '.join(config.hydra.overrides.task)}: "
+                             f"{one_line(error)}") from None
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self.jobs = planned_jobs(config)
-        keys = check_jobs(config, self.jobs)
+        planned = check_jobs(config, self.jobs)
+        if config.compare and REFERENCE not in {job["scenario"] for job in planned}:
+            raise SystemExit(f"compare=true compares every scenario with {REFERENCE}, which this "
+                             f"sweep does not run: add scenario {REFERENCE} or pass compare=false")
         cache = store.cache_dir(config.results_dir)
-        done = sum(store.cached(cache, k) for k in keys)
+        done = sum(store.cached(cache, job["key"]) for job in planned)
         sweep_dir = Path(config.hydra.sweep.dir)
+        write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)  # the plan
         print(f"sweep: {len(self.jobs)} runs ({done} already done, skipped), {config.days} days "
               f"each, launcher {config.hydra.launcher._target_.rsplit('.', 1)[-1]}\n"
               f"  -> {sweep_dir}", file=sys.stderr)
@@ -195,14 +214,17 @@ class SweepCallback(Callback):
     def finish(self, config: DictConfig) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         records = store.job_records(sweep_dir)
-        write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)
         runs = store.write_tables(sweep_dir, records, store.cache_dir(config.results_dir))
         counts = runs["status"].value_counts().to_dict()
         print(f"sweep done: {counts}; tables in {sweep_dir}", file=sys.stderr)
         failed = runs[runs["status"] == "failed"]
         if config.compare and len(failed) < len(runs):
             from experiments import compare  # here, so that jobs need not import matplotlib
-            compare.main([str(sweep_dir)])
+            try:
+                compare.main([str(sweep_dir), "--reference", REFERENCE])
+            except SystemExit as error:  # e.g. every run of the reference scenario failed
+                print(f"no comparison: {error}", file=sys.stderr)
+                _sweep_errors.append("the comparison could not be made")
         if len(failed):
             print(f"{len(failed)} run(s) failed; see {sweep_dir / 'failures.csv'}:", file=sys.stderr)
             for r in failed.itertuples():
@@ -210,8 +232,33 @@ class SweepCallback(Callback):
             _sweep_errors.append(f"{len(failed)} run(s) failed")
 
 
+def one_line(error: Exception) -> str:
+    """An error as one line: a YAML error with its file, line and column; Hydra's with its cause."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return (f"{mark.name}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: "
+                f"{error.problem}" + (f" ({error.context})" if error.context else ""))
+    text = str(error)
+    if isinstance(error, CompactHydraException) and error.__cause__ is not None:
+        text += "\n" + str(error.__cause__).splitlines()[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "".join(line if not n else (" " if lines[n - 1].endswith((":", ".")) else "; ") + line
+                   for n, line in enumerate(lines))
+
+
 def main() -> None:
-    """``python -m experiments.run [overrides]``; ``-m`` sweeps (see conf/config.yaml)."""
-    hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(run_one)()
+    """``python -m experiments.run [overrides]``; ``-m`` sweeps (see conf/config.yaml).
+
+    Hydra prints a traceback for a config file that is not valid YAML; here it is one line naming
+    the file, as are composition errors (set HYDRA_FULL_ERROR=1 for Hydra's full traceback).
+    """
+    wants_traceback = "HYDRA_FULL_ERROR" in os.environ
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us instead of printing them
+    try:
+        hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(run_one)()
+    except (yaml.YAMLError, CompactHydraException) as error:
+        if wants_traceback:
+            raise
+        sys.exit(one_line(error))
     if _sweep_errors:
         sys.exit("; ".join(_sweep_errors))

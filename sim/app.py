@@ -76,13 +76,12 @@ def parse_seed(text) -> int:
 
 def build_params(arrangement: str, case: str, overrides: dict) -> Params:
     values = {}
-    for group, name in (("calibration", calibration()), ("case", case)):
-        if (CONF / group / f"{name}.yaml").exists():
-            values.update(conf_values(group, name))
-        elif name not in ("none", "generic"):
-            raise ValueError(f"no {group} named {name!r} in conf/{group}/")
+    if (CONF / "case" / f"{case}.yaml").exists():
+        values.update(conf_values("case", case))
+    elif case != "generic":
+        raise ValueError(f"no case named {case!r} in conf/case/")
     moved = {k: v for k, v in overrides.items() if v != FIELDS[k].default}
-    return Params.preset(arrangement, **{**values, **moved})
+    return Params.preset(arrangement, calibration=calibration(), **{**values, **moved})
 
 
 @dataclass

@@ -66,7 +66,7 @@ class NeighbourhoodWatch(Model):
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise ValueError(f"seed = {seed!r} must be an integer")
         super().__init__(rng=int(seed))
-        self.params = p = params if params is not None else Params()
+        self.params = p = params if params is not None else Params.preset()  # as sim.run()
         if not isinstance(p, Params):
             raise TypeError(f"params must be a sim.Params, not {type(p).__name__}")
         world_ss, network_ss, behaviour_ss = np.random.SeedSequence(int(seed)).spawn(3)

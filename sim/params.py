@@ -9,16 +9,22 @@ Each field carries metadata:
 - ``doc``: what it means, with its unit.
 
 Scenarios of the model brief are named presets (``SCENARIOS``): each holds only what
-differs from ``baseline``. ``Params.preset("officer_in_group", seed=...)`` builds one.
+differs from ``baseline``. ``Params.preset("officer_in_group")`` builds one on top of the point
+calibration shipped with the package (``sim/calibrated.yaml``), which is also what ``sim.run()``
+and the command line use by default; ``Params()`` alone is the uncalibrated model.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 FACTS = "facts.md"  # shared/domain/facts.md
+CALIBRATED_FILE = Path(__file__).with_name("calibrated.yaml")  # package data (pyproject.toml)
 
 
 def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
@@ -472,14 +478,20 @@ class Params:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             check_value(f.name, getattr(self, f.name))
+        check_combination(self)
 
     # -- construction helpers --------------------------------------------------------------
     @classmethod
-    def preset(cls, name: str = "baseline", **overrides: Any) -> "Params":
-        """The named scenario preset, with optional overrides."""
+    def preset(cls, name: str = "baseline", calibration: str | None = "calibrated",
+               **overrides: Any) -> "Params":
+        """The named scenario preset on top of a calibration, with optional overrides.
+
+        ``calibration``: ``"calibrated"`` (the default, as in ``sim.run()`` and on the command
+        line) starts from ``sim/calibrated.yaml``; ``None`` or ``"none"`` from the field defaults.
+        """
         if name not in SCENARIOS:
             raise ValueError(f"unknown scenario {name!r}; choose one of {sorted(SCENARIOS)}")
-        return cls.from_dict({**SCENARIOS[name], **overrides})
+        return cls.from_dict({**calibration_values(calibration), **SCENARIOS[name], **overrides})
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Params":
@@ -497,6 +509,23 @@ class Params:
         return dataclasses.asdict(self)
 
 
+def calibration_values(name: str | None = "calibrated") -> dict[str, Any]:
+    """The parameter values of a calibration shipped with the package.
+
+    ``"calibrated"``: the point calibration in ``sim/calibrated.yaml`` (written by
+    ``python -m experiments.calibrate``; its header says how), the one default of the API and the
+    command line. ``None`` or ``"none"``: no values, i.e. the field defaults (uncalibrated).
+    """
+    if name is None or name == "none":
+        return {}
+    if name != "calibrated":
+        raise ValueError(f"unknown calibration {name!r}; choose 'calibrated' or 'none'")
+    values = yaml.safe_load(CALIBRATED_FILE.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{CALIBRATED_FILE} is not a mapping of parameter names to values")
+    return values
+
+
 def check_value(name: str, value: Any) -> None:
     """Raise a ValueError naming the parameter, the value and what is allowed."""
     f = FIELDS[name]
@@ -507,12 +536,29 @@ def check_value(name: str, value: Any) -> None:
         return
     lo, hi = allowed
     kind = int if f.type in ("int", int) else float
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            kind is int and not float(value).is_integer()):
+    if isinstance(value, bool) or not isinstance(value, kind if kind is int else (int, float)):
         raise ValueError(f"parameter {name!r} = {value!r} must be a{'n integer' if kind is int else ' number'} "
                          f"in [{lo}, {hi}]")
     if not lo <= value <= hi:
         raise ValueError(f"parameter {name!r} = {value!r} is out of range [{lo}, {hi}]")
+
+
+def check_combination(p: Params) -> None:
+    """Raise a ValueError for a rule switched on that needs someone who is absent.
+
+    Error: ``saar_enforced`` needs an admin, and admins are drawn from the members at the start,
+    so it needs ``n_admins`` >= 1 and at least one member (``round(coverage * n_households)``).
+    Harmless, and therefore allowed without a warning (the setting simply has no effect): without
+    an admin, ``admin_liaison``, ``admin_forward_prob``, ``remove_profiling``,
+    ``warnings_before_removal``, ``closing_prob`` and the removals of ``chatter_rule`` do nothing
+    (under ``strict`` members still self-censor); without members, ``officer_in_group``,
+    ``report_form`` and ``police_feedback`` reach nobody; ``n_admins`` larger than the group is
+    capped at its size.
+    """
+    members = round(p.coverage * p.n_households)
+    if p.saar_enforced and (p.n_admins == 0 or members == 0):
+        raise ValueError(f"parameter 'saar_enforced' = True needs an admin (beheerder), but "
+                         f"n_admins = {p.n_admins} and coverage = {p.coverage} gives {members} members")
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Params)}

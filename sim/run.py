@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,10 +23,15 @@ class RunResult:
 
 
 def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResult:
-    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``."""
-    if not isinstance(days, int) or days < 1:
-        raise ValueError(f"days = {days!r} must be a positive integer")
-    model = NeighbourhoodWatch(params or Params(), seed=seed)
+    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``.
+
+    Without ``params``: ``Params.preset("baseline")``, the calibrated baseline, as on the command
+    line.
+    """
+    for name, value, low in (("days", days, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"{name} = {value!r} must be an integer of at least {low}")
+    model = NeighbourhoodWatch(params if params is not None else Params.preset(), seed=seed)
     model.run_days(days)
     return RunResult(params=model.params, seed=seed, days=model.day_table(),
                      summary=model.summary(), situations=model.situation_table())

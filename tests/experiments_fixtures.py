@@ -8,3 +8,10 @@ def fail_on_seed_1(params: sim.Params, seed: int, days: int) -> sim.RunResult:
     if seed == 1:
         raise RuntimeError("forced failure for seed 1")
     return sim.run(params, seed=seed, days=days)
+
+
+def slow_run(params: sim.Params, seed: int, days: int) -> sim.RunResult:
+    """sim.run, taking at least two seconds (time to interrupt a sweep)."""
+    import time
+    time.sleep(2)
+    return sim.run(params, seed=seed, days=days)
