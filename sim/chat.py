@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.membership import Membership
 from sim.outcomes import Tally
 from sim.params import Params
 from sim.residents import Residents
@@ -68,8 +69,9 @@ class ChatGroup:
     """The WhatsApp group: the message log, delivery to members, and the admin's moderation."""
 
     def __init__(self, p: Params, residents: Residents, admins: list[int], tally: Tally,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, membership: Membership):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
+        self.membership = membership
         self.log: list[Message] = []
         self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
         self._today = 0
@@ -87,10 +89,14 @@ class ChatGroup:
             return 1 - self.p.strict_chatter_cut
         return self.p.tolerated_chatter_boost if rule == "tolerated" else 1.0
 
+    @property
+    def messages_per_day(self) -> float:
+        """Mean messages a day over the last (up to) seven completed days."""
+        return float(np.mean(self._recent_daily)) if self._recent_daily else 0.0
+
     def read_chance(self, base: float) -> float:
         """Chance a message is read at all: dulled by the last week's messages per day."""
-        per_day = np.mean(self._recent_daily) if self._recent_daily else 0.0
-        return base / (1 + self.p.chatter_fatigue * per_day)
+        return base / (1 + self.p.chatter_fatigue * self.messages_per_day)
 
     # -- posting and reading -------------------------------------------------------------------
     def post(self, time: float, author: int, kind: str, situation=None, node=None,
@@ -159,9 +165,9 @@ class ChatGroup:
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
-        self._warn_or_remove(admin, msg.author, at)
+        self._warn_or_remove(admin, msg.author, at, msg.time)
 
-    def _warn_or_remove(self, admin: int, member: int, time: float) -> None:
+    def _warn_or_remove(self, admin: int, member: int, time: float, now: float) -> None:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
         The decision takes effect at once (the member posts no more); the admin's message
@@ -171,12 +177,13 @@ class ChatGroup:
             return
         res = self.residents
         if res.warnings[member] >= self.p.warnings_before_removal:
-            res.member[member] = False
-            self.tally.add("members_removed")
+            self.membership.remove(member, now)
             self._record(Message(len(self.log), time, admin, "admin", "admin_removal", node=member))
         else:
             res.warnings[member] += 1
             self._record(Message(len(self.log), time, admin, "admin", "admin_warning", node=member))
+            if self.rng.random() < self.p.conflict_leave_prob:  # leaves in annoyance
+                self.membership.leave(member, now)
 
     def close(self, situation, time: float) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""

@@ -9,7 +9,8 @@ Rules, in the order of the model brief:
 - ``appraise``    process 3: fear, and bias toward a minority person, make innocents look suspicious;
 - ``respond``     process 4: SAAR (112, then the app), 112 only, investigate oneself, app only, nothing;
 - ``read``        process 5: a group message raises alertness and fear (or, if feedback, trust);
-- ``daily``       process 9: fear spreads by talk with afraid acquaintances; both decay to baseline.
+- ``daily``       process 9: talk with ties (afraid ones alarm, calm ones reassure), reassurance by
+                  watchful neighbours, forgetting towards each resident's own fear baseline.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ class Residents:
         self.p, self.rng = p, rng
         self.member = member.copy()
         self.alertness = np.full(n, p.alertness_baseline)
-        self.fear = np.full(n, p.fear_baseline)
         self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
         self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)
+        self.fear_baseline = _beta(rng, p.fear_baseline, n, p.fear_concentration)  # fixed per resident
+        self.fear = self.fear_baseline.copy()
         self.warnings = np.zeros(n, dtype=np.int64)
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
@@ -121,16 +123,23 @@ class Residents:
     def victimise(self, household: int) -> None:
         self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
 
-    # -- process 9: talk and forgetting --------------------------------------------------------
-    def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
-        """Fear spreads through talk with afraid acquaintances, then fear and alertness decay."""
+    # -- process 9: talk, reassurance and forgetting --------------------------------------------
+    def daily(self, social_src: np.ndarray, social_dst: np.ndarray, watched: np.ndarray) -> None:
+        """Talk with each tie about safety, reassurance by watchful neighbours, then forgetting.
+
+        Expected values (mean field): each tie is talked with at ``talk_rate`` a day; an afraid tie
+        (above ``unsafe_threshold``) adds fear, an unafraid one removes some (Prieto Curiel & Bishop
+        2017: talk and memory loss). ``watched`` is the member share among the households in sight
+        of each house: knowing the neighbours watch out reassures. Steady states: docs/odd.md 7.14.
+        """
         p, n = self.p, len(self)
-        afraid = self.fear > p.unsafe_threshold
-        if len(social_src) and afraid.any():
-            afraid = afraid.astype(float)
-            afraid_ties = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
-            degree = np.bincount(social_src, minlength=n)
-            share = np.divide(afraid_ties, degree, out=np.zeros(n), where=degree > 0)
-            self.fear += p.talk_rate * p.talk_fear_gain * share * (1 - self.fear)
-        self.fear = p.fear_baseline + (self.fear - p.fear_baseline) * self._fear_keep
+        if len(social_src):
+            afraid = (self.fear > p.unsafe_threshold).astype(float)
+            n_afraid = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
+            n_calm = np.bincount(social_src, minlength=n) - n_afraid
+            self.fear += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
+                                        - p.talk_relief * n_calm * self.fear)
+        self.fear -= p.watch_reassurance * watched * self.fear
+        np.clip(self.fear, 0.0, 1.0, out=self.fear)
+        self.fear = self.fear_baseline + (self.fear - self.fear_baseline) * self._fear_keep
         self.alertness = p.alertness_baseline + (self.alertness - p.alertness_baseline) * self._alert_keep

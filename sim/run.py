@@ -22,10 +22,12 @@ class RunResult:
 
 
 def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResult:
-    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``."""
+    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``, after
+    ``params.warmup_days`` unrecorded days of warm-up."""
     if not isinstance(days, int) or days < 1:
         raise ValueError(f"days = {days!r} must be a positive integer")
     model = NeighbourhoodWatch(params or Params(), seed=seed)
+    model.warm_up()
     model.run_days(days)
     return RunResult(params=model.params, seed=seed, days=model.day_table(),
                      summary=model.summary(), situations=model.situation_table())
