@@ -93,8 +93,8 @@ class Params:
     deterrence: float = param(0.35, 0.0, 1.0, source=f"inferred: {FACTS}: Bennett, Holloway & "
                               "Farrington (2008): classic neighbourhood watch, 16-26% less crime "
                               "(1 - 1/OR, OR 1.19-1.36); 0.35 gives about 20% fewer offences in the "
-                              "group's area (members in sight ~0.6, measured, docs/odd.md 7.2), and "
-                              "0.28-0.45 gives 16-26%. Only a prior: a WhatsApp group is no classic "
+                              "group's area (members in sight ~0.55, measured, docs/odd.md 7.2), and "
+                              "0.29-0.47 gives 16-26%. Only a prior: a WhatsApp group is no classic "
                               "watch scheme and the study could not establish prevention (0 allowed)",
                               doc="share of offences abandoned at a scene where every household in "
                                   "sight is a member at baseline alertness; the chance scales with the "
@@ -185,11 +185,12 @@ class Params:
                              doc="chance per day of talking about safety with each tie")
     talk_fear_gain: float = param(0.05, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017)",
                                   doc="fear gained per talk with an afraid tie (share of the gap to 1)")
-    fear_baseline: float = param(0.3, 0.0, 1.0, source="inferred: shared/domain/facts.md: CBS "
+    fear_baseline: float = param(0.31, 0.0, 1.0, source="inferred: shared/domain/facts.md: CBS "
                                  "Veiligheidsmonitor: 14-18% sometimes feel unsafe in their own "
                                  "neighbourhood (2012-2019); with fear_concentration 6 a Beta baseline "
-                                 "of mean 0.3 puts 14% above unsafe_threshold 0.5 before anything "
-                                 "happens (calibration refines it)",
+                                 "of mean 0.31 puts 15% above unsafe_threshold 0.5 before anything "
+                                 "happens; the generic baseline then shows ~15% (measured, docs/odd.md "
+                                 "7.14); calibration refines it",
                                  doc="mean of the residents' own fear baselines (Beta, concentration "
                                      "fear_concentration), the levels their fear decays towards")
     alertness_baseline: float = param(0.1, 0.0, 1.0, source="assumption",
@@ -272,8 +273,8 @@ class Params:
     # --- evidence (issue 9): fear on the survey scale, reassurance, crime, membership, warm-up -----
     fear_concentration: float = param(6.0, 1.0, 1000.0, source="inferred: shared/domain/facts.md: "
                                       "CBS: 14-18% sometimes and under 1% (safest districts) to ~10% "
-                                      "(least safe) often feel unsafe; concentration 6 at mean 0.3 gives "
-                                      "14% above 0.5 and 2% above 0.7 before anything happens",
+                                      "(least safe) often feel unsafe; concentration 6 at mean 0.31 gives "
+                                      "15% above 0.5 and 2% above 0.7 before anything happens",
                                       doc="beta concentration of the residents' fear baselines "
                                           "(higher = more alike)")
     often_unsafe_threshold: float = param(0.7, 0.0, 1.0, source="inferred: shared/domain/facts.md: "
@@ -286,10 +287,10 @@ class Params:
                                "buffer fear (collective efficacy); small, so that the baseline still "
                                "sets the survey share; the mechanism by which ties the group creates "
                                "can reassure", doc="share of fear removed per talk with an unafraid tie")
-    watch_reassurance: float = param(0.01, 0.0, 1.0, source="assumption: knowing that neighbours watch "
+    watch_reassurance: float = param(0.005, 0.0, 1.0, source="assumption: knowing that neighbours watch "
                                      "out (a group's signs and members on the street) reassures; "
                                      "chosen so that a street of members lowers its residents' settled "
-                                     "fear by about a sixth, against the group's alarms",
+                                     "fear by about a tenth, against the group's alarms",
                                      doc="share of fear removed per day, times the member share among "
                                          "the households in sight of one's house")
     displacement: float = param(0.0, -1.0, 1.0, source="assumption: displacement and diffusion of "
@@ -304,11 +305,11 @@ class Params:
                                       "makes some neighbours join a group that is present there",
                                       doc="chance a non-member in sight of a burglary or attempt joins, "
                                           "if a member is in sight of it")
-    invite_prob: float = param(0.0002, 0.0, 1.0, source="assumption: members add neighbours they "
+    invite_prob: float = param(0.00013, 0.0, 1.0, source="assumption: members add neighbours they "
                                "know; chosen so that a group of typical size (60-75 members, facts.md) "
                                "stays in that range over a year (docs/odd.md 7.15)",
                                doc="chance per day a member tie gets a non-member to join")
-    traffic_leave_prob: float = param(0.0005, 0.0, 1.0, source="assumption: too many messages make "
+    traffic_leave_prob: float = param(0.001, 0.0, 1.0, source="assumption: too many messages make "
                                       "members leave (the reason groups keep silent, facts.md); chosen "
                                       "with invite_prob (docs/odd.md 7.15)",
                                       doc="chance per day a member leaves, per message a day in the "

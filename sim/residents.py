@@ -133,13 +133,13 @@ class Residents:
         of each house: knowing the neighbours watch out reassures. Steady states: docs/odd.md 7.14.
         """
         p, n = self.p, len(self)
+        change = -p.watch_reassurance * watched * self.fear
         if len(social_src):
             afraid = (self.fear > p.unsafe_threshold).astype(float)
             n_afraid = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
             n_calm = np.bincount(social_src, minlength=n) - n_afraid
-            self.fear += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
-                                        - p.talk_relief * n_calm * self.fear)
-        self.fear -= p.watch_reassurance * watched * self.fear
-        np.clip(self.fear, 0.0, 1.0, out=self.fear)
+            change += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
+                                     - p.talk_relief * n_calm * self.fear)
+        self.fear = np.clip(self.fear + change, 0.0, 1.0)
         self.fear = self.fear_baseline + (self.fear - self.fear_baseline) * self._fear_keep
         self.alertness = p.alertness_baseline + (self.alertness - p.alertness_baseline) * self._alert_keep
