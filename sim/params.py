@@ -290,7 +290,7 @@ class Params:
     watch_reassurance: float = param(0.005, 0.0, 1.0, source="assumption: knowing that neighbours watch "
                                      "out (a group's signs and members on the street) reassures; "
                                      "chosen so that a street of members lowers its residents' settled "
-                                     "fear by about a tenth, against the group's alarms",
+                                     "fear by about 13% (docs/odd.md 7.14), against the group's alarms",
                                      doc="share of fear removed per day, times the member share among "
                                          "the households in sight of one's house")
     displacement: float = param(0.0, -1.0, 1.0, source="assumption: displacement and diffusion of "
