@@ -19,8 +19,9 @@ def test_every_parameter_has_range_meaning_and_provenance():
     for f in dataclasses.fields(Params):
         meta = f.metadata
         assert meta["doc"] and meta["source"], f.name
-        assert "facts.md" in meta["source"] or meta["source"].startswith(("assumption", "scenario")), \
-            f"{f.name}: provenance must cite facts.md or say 'assumption' / 'scenario'"
+        assert "facts.md" in meta["source"] or meta["source"].startswith(
+            ("assumption", "scenario", "inferred:", "calibrated:")), \
+            f"{f.name}: provenance must cite facts.md or say 'assumption' / 'scenario' / 'inferred:' / 'calibrated:'"
         Params(**{f.name: f.default})  # the default is inside its own range
 
 
