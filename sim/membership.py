@@ -35,7 +35,10 @@ class Membership:
         self.admins = set(hood.admins)
         self.ever = residents.member.copy()                 # ex-members never rejoin
         self.log: list[tuple[float, int, str]] = []         # (model time, household, change)
-        self._sight_src = np.repeat(np.arange(hood.n), np.diff(hood.sight_ptr))
+        ptr = hood.sight_ptr   # members in sight of each house, kept up to date by every change
+        self._members_in_sight = np.add.reduceat(residents.member[hood.sight_idx].astype(np.int64), ptr[:-1])
+        self._in_sight = np.diff(ptr)
+        self._invitable_of: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, dtype=np.int64))
 
     @property
     def count(self) -> int:
@@ -43,9 +46,7 @@ class Membership:
 
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""
-        members_in_sight = np.bincount(self._sight_src, weights=self.residents.member[self.hood.sight_idx],
-                                       minlength=self.hood.n)
-        return members_in_sight / np.diff(self.hood.sight_ptr)
+        return self._members_in_sight / self._in_sight
 
     # -- changes ---------------------------------------------------------------------------------
     def join(self, households: np.ndarray, time: float) -> None:
@@ -71,6 +72,8 @@ class Membership:
         self._change(household, False, "removed", time)
 
     def _change(self, household: int, member: bool, change: str, time: float) -> None:
+        if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
+            self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
         self.residents.member[household] = member
         self.ever[household] = True
         self.log.append((time, household, change))
@@ -91,13 +94,19 @@ class Membership:
         if not res.member.any():
             return
         leave_chance = min(p.traffic_leave_prob * messages_per_day, 1.0)
-        if leave_chance > 0:
-            members = np.flatnonzero(res.member)
-            for h in members[rng.random(len(members)) < leave_chance].tolist():
+        n_leaving = rng.binomial(self.count, leave_chance)
+        if n_leaving:
+            for h in rng.choice(np.flatnonzero(res.member), size=n_leaving, replace=False).tolist():
                 self.leave(h, time)
-        if p.invite_prob > 0:
-            src, dst = self.hood.social_src, self.hood.social_dst
-            member_ties = np.bincount(src, weights=res.member[dst], minlength=len(res))
-            candidates = np.flatnonzero((member_ties > 0) & ~self.ever)
-            chance = 1 - (1 - p.invite_prob) ** member_ties[candidates]
-            self.join(candidates[rng.random(len(candidates)) < chance], time)
+        if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
+            invited = self._invitable()
+            joiners = invited[rng.random(len(invited)) < p.invite_prob]
+            if len(joiners):
+                self.join(joiners, time)
+
+    def _invitable(self) -> np.ndarray:
+        """Never-members, once per tie they have with a member (cached until ties or members change)."""
+        src, dst = self.hood.social_src, self.hood.social_dst
+        if self._invitable_of[0] != (len(src), len(self.log)):
+            self._invitable_of = ((len(src), len(self.log)), src[self.residents.member[dst] & ~self.ever[src]])
+        return self._invitable_of[1]

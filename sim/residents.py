@@ -53,6 +53,7 @@ class Residents:
         self.warnings = np.zeros(n, dtype=np.int64)
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
+        self._degree_of: tuple[int, np.ndarray | None] = (-1, None)  # (number of tie ends, degrees)
 
     def __len__(self) -> int:
         return len(self.member)
@@ -124,6 +125,12 @@ class Residents:
         self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
 
     # -- process 9: talk, reassurance and forgetting --------------------------------------------
+    def _degree(self, social_src: np.ndarray) -> np.ndarray:
+        """Ties per resident (ties are only ever added, so their number identifies the network)."""
+        if self._degree_of[0] != len(social_src):
+            self._degree_of = (len(social_src), np.bincount(social_src, minlength=len(self)))
+        return self._degree_of[1]
+
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray, watched: np.ndarray) -> None:
         """Talk with each tie about safety, reassurance by watchful neighbours, then forgetting.
 
@@ -135,9 +142,9 @@ class Residents:
         p, n = self.p, len(self)
         change = -p.watch_reassurance * watched * self.fear
         if len(social_src):
-            afraid = (self.fear > p.unsafe_threshold).astype(float)
-            n_afraid = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
-            n_calm = np.bincount(social_src, minlength=n) - n_afraid
+            afraid = self.fear > p.unsafe_threshold
+            n_afraid = np.bincount(social_src[afraid[social_dst]], minlength=n)
+            n_calm = self._degree(social_src) - n_afraid
             change += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
                                      - p.talk_relief * n_calm * self.fear)
         self.fear = np.clip(self.fear + change, 0.0, 1.0)
