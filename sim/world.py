@@ -58,9 +58,10 @@ class Situation:
     arrested: bool = False
     displaced: bool = False  # deterred at ``world_node``, committed at ``node`` instead
     left_at: float = field(default=float("inf"))  # time the person left early (confronted, arrested)
+    world_node: int = field(init=False)  # where the world put it (``node`` may change by displacement)
 
     def __post_init__(self):
-        self.world_node = self.node  # where the world put it (``node`` may change by displacement)
+        self.world_node = self.node
 
     @property
     def start(self) -> float:
