@@ -294,8 +294,9 @@ class Params:
                                      doc="share of fear removed per day, times the member share among "
                                          "the households in sight of one's house")
     displacement: float = param(0.0, -1.0, 1.0, source="assumption: displacement and diffusion of "
-                                "benefits are both documented in criminology; reviews of situational "
-                                "prevention find neither dominant, so the default is neither",
+                                "benefits are both documented in criminology (a review of situational "
+                                "prevention, Guerette & Bowers 2009, not in facts.md, finds both about "
+                                "equally often), so the default is neither",
                                 doc="> 0: chance a deterred offence moves to a random other house "
                                     "(displacement); < 0: minus the chance it also prevents the next "
                                     "offence elsewhere in the neighbourhood (diffusion of benefits)")
@@ -318,8 +319,8 @@ class Params:
                                        "annoyance when the admin warns them",
                                        doc="chance a member leaves the group after an admin's warning")
     warmup_days: int = param(90, 0, 3650, source="inferred: measured time for the generic baseline's "
-                             "fear, alertness and membership to settle from their start values "
-                             "(docs/odd.md 7.16)", doc="days simulated before outcomes are recorded")
+                             "fear and alertness to settle from their start values: three "
+                             "fear_memory_days (docs/odd.md 7.16)", doc="days simulated before outcomes are recorded")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
