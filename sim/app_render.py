@@ -65,6 +65,7 @@ SCENARIO_NAMES = {
     "chatter_tolerated": ("Kletsen toegestaan", "Chatter tolerated"),
     "coverage_low": ("Lage dekking (10%)", "Low coverage (10%)"),
     "coverage_high": ("Hoge dekking (50%)", "High coverage (50%)"),
+    "no_group": ("Geen buurtapp (geen groep, geen beheerder)", "No group at all (no members, no admin)"),
 }
 
 ROLE_NAMES = {"resident": ("Bewoner", "Resident"), "admin": ("Beheerder", "Admin"),
@@ -121,8 +122,12 @@ OUTCOME_WORDS = {
     "fear_members": ("angst leden", "fear, members", "gemiddelde angst (onveiligheidsgevoel) van groepsleden"),
     "fear_nonmembers": ("angst niet-leden", "fear, non-members",
                         "gemiddelde angst van bewoners die geen lid zijn"),
-    "feels_unsafe_share": ("voelt zich onveilig", "feels unsafe",
-                           "aandeel bewoners boven de drempel 'voelt zich onveilig'"),
+    "feels_unsafe_share": ("voelt zich weleens onveilig", "sometimes feels unsafe",
+                           "aandeel bewoners dat zich weleens onveilig voelt in de eigen buurt"),
+    "feels_often_unsafe_share": ("voelt zich vaak onveilig", "often feels unsafe",
+                                 "aandeel bewoners dat zich vaak onveilig voelt in de eigen buurt"),
+    "fear_residents": ("angst alle bewoners", "fear, all residents",
+                       "gemiddelde angst (onveiligheidsgevoel) van alle bewoners"),
     "police_reports": ("meldingen bij politie", "reports to the police",
                        "situaties die de politie bereikten (112, beheerder of wijkagent)"),
     "reports_per_month": ("meldingen per maand", "reports per month", "meldingen bij de politie per maand"),

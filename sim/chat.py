@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.membership import Membership
 from sim.outcomes import Tally
 from sim.params import Params
 from sim.residents import Residents
@@ -70,8 +71,9 @@ class ChatGroup:
     """The WhatsApp group: the message log, delivery to members, and the admin's moderation."""
 
     def __init__(self, p: Params, residents: Residents, admins: list[int], tally: Tally,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, membership: Membership):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
+        self.membership = membership
         self.log: list[Message] = []
         self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
         self._today = 0
@@ -89,10 +91,14 @@ class ChatGroup:
             return 1 - self.p.strict_chatter_cut
         return self.p.tolerated_chatter_boost if rule == "tolerated" else 1.0
 
+    @property
+    def messages_per_day(self) -> float:
+        """Mean messages a day over the last (up to) seven completed days."""
+        return float(np.mean(self._recent_daily)) if self._recent_daily else 0.0
+
     def read_chance(self, base: float) -> float:
         """Chance a message is read at all: dulled by the last week's messages per day."""
-        per_day = np.mean(self._recent_daily) if self._recent_daily else 0.0
-        return base / (1 + self.p.chatter_fatigue * per_day)
+        return base / (1 + self.p.chatter_fatigue * self.messages_per_day)
 
     # -- posting and reading -------------------------------------------------------------------
     def post(self, time: float, author: int, kind: str, situation=None, node=None,
@@ -161,9 +167,9 @@ class ChatGroup:
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
-        self._warn_or_remove(admin, msg.author, at)
+        self._warn_or_remove(admin, msg.author, at, msg.time)
 
-    def _warn_or_remove(self, admin: int, member: int, time: float) -> None:
+    def _warn_or_remove(self, admin: int, member: int, time: float, now: float) -> None:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
         The decision takes effect at once (the member posts no more); the admin's message
@@ -176,8 +182,7 @@ class ChatGroup:
         if time - res.warned_at[member] > self.p.warning_lapse_days * MINUTES_PER_DAY:
             res.warnings[member] = 0
         if res.warnings[member] >= self.p.warnings_before_removal:
-            res.member[member] = False
-            self.tally.add("members_removed")
+            self.membership.remove(member, now)
             kind = "admin_removal"
         else:
             res.warnings[member] += 1
@@ -186,6 +191,8 @@ class ChatGroup:
         msg = Message(len(self.log), time, admin, "admin", kind, node=member)
         self._record(msg)
         self._deliver(msg)
+        if kind == "admin_warning" and self.rng.random() < self.p.conflict_leave_prob:
+            self.membership.leave(member, now)  # leaves in annoyance
 
     def close(self, situation, time: float) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""

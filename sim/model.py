@@ -29,6 +29,7 @@ from mesa.discrete_space import Network
 from sim import neighbourhood
 from sim.agents import Administrator, Resident
 from sim.chat import POLICE, ChatGroup, Message
+from sim.membership import Membership
 from sim.outcomes import COUNTS, DAYS_PER_MONTH, Tally, snapshot, summarise
 from sim.params import Params
 from sim.police import Police, Report
@@ -77,7 +78,9 @@ class NeighbourhoodWatch(Model):
         self.tally = Tally()
         self.residents = Residents(p, self.hood.member, self.behaviour_rng)
         self.admin_nodes = self.hood.admins
-        self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, self.behaviour_rng)
+        self.membership = Membership(p, self.residents, self.hood, self.tally, self.behaviour_rng)
+        self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, self.behaviour_rng,
+                              self.membership)
         self.police = Police(self, p, self.tally, self.behaviour_rng)
         self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
         self._new_ties: list[tuple[int, int]] = []
@@ -95,6 +98,8 @@ class NeighbourhoodWatch(Model):
         self.today: list[Situation] = []
         self.situations: list[Situation] = []
         self._rows: list[dict] = []
+        self._recording = True
+        self._diffusion_pending = 0          # offences still to be prevented by diffusion of benefits
         self.running = True
 
     @property
@@ -115,12 +120,26 @@ class NeighbourhoodWatch(Model):
             self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter)
         self._work_off_until((day + 1) * MINUTES_PER_DAY)
         self._apply_new_ties()
-        self.residents.daily(self.hood.social_src, self.hood.social_dst)
+        self.membership.daily(self.chat.messages_per_day, (day + 1) * MINUTES_PER_DAY)
+        self.residents.daily(self.hood.social_src, self.hood.social_dst, self.membership.watched())
         self._record(day)
 
     def run_days(self, days: int) -> None:
         for _ in range(days):
             self.step()
+
+    def warm_up(self) -> None:
+        """Simulate ``warmup_days`` days before anything is recorded (from the start only).
+
+        The world stays the world of the calendar day: day ``d`` has the same situations whatever
+        the warm-up; the per-day table and the situation table start at day ``warmup_days``.
+        """
+        if self.steps:
+            raise RuntimeError("warm_up() must come before the first recorded day")
+        self._recording = False
+        self.run_days(self.params.warmup_days)
+        self._recording = True
+        self.situations.clear()
 
     def _schedule(self, time: float, episode: Episode | None, action, *args) -> None:
         if episode is not None:
@@ -141,17 +160,17 @@ class NeighbourhoodWatch(Model):
     def _situation_occurs(self, s: Situation) -> None:
         """Processes 1-4: deterrence, observation, appraisal and each resident's response."""
         p, res, t = self.params, self.residents, self.tally
-        in_sight = self.hood.in_sight(s.node)
-        if s.offence and s.deter_draw < p.deterrence * self._watched(in_sight):
-            s.deterred = True
-            t.add("offences_deterred")
+        if s.offence and not self._offence_goes_ahead(s):
             return
+        in_sight = self.hood.in_sight(s.node)
         t.add("situations")
         t.add("offences" if s.offence else "innocent_situations")
         if not s.offence and s.minority:
             t.add("innocent_minority")
         if s.kind in VICTIMISING_KINDS:
+            t.add("burglaries")
             res.victimise(s.node)
+            self.membership.after_incident(in_sight, self.now)
 
         observers = res.notice(in_sight, s.minute)
         suspicious = res.appraise(observers, s.offence, s.minority)
@@ -187,10 +206,38 @@ class NeighbourhoodWatch(Model):
                 episode.going_out += 1
                 self._schedule(at, episode, self._confront, s)
 
-    def _watched(self, in_sight: np.ndarray) -> float:
-        """How watched a street looks to an offender: group signs (members) and visible alertness."""
-        res = self.residents
-        return float(res.member[in_sight].mean() * (0.5 + 0.5 * res.alertness[in_sight].mean()))
+    def _offence_goes_ahead(self, s: Situation) -> bool:
+        """Process 10: deterrence at the scene; a deterred offence may move (displacement) or
+        prevent the next one elsewhere (diffusion of benefits). False if it does not take place."""
+        p, t = self.params, self.tally
+        if s.deter_draw >= self._deterrence_at(s.node):
+            if not self._diffusion_pending:
+                return True
+            self._diffusion_pending -= 1
+            t.add("offences_diffused")
+        else:
+            t.add("offences_deterred")
+            if 0 < s.displace_draw < p.displacement:
+                # the offender tries elsewhere and meets that street's deterrence (rescaled draw)
+                if s.displace_draw / p.displacement >= self._deterrence_at(s.alt_node):
+                    s.node, s.displaced = s.alt_node, True
+                    t.add("offences_displaced")
+                    return True
+            elif s.displace_draw < -p.displacement:
+                self._diffusion_pending += 1
+        s.deterred = True
+        return False
+
+    def _deterrence_at(self, node: int) -> float:
+        """Chance an offence at ``node`` is abandoned: the group's members in sight of it (signs,
+        windows) and the visible alertness there, relative to baseline alertness."""
+        p, res = self.params, self.residents
+        in_sight = self.hood.in_sight(node)
+        members = res.member[in_sight].mean()
+        if p.deterrence == 0 or members == 0:
+            return 0.0
+        alert = (1 + res.alertness[in_sight].mean()) / (1 + p.alertness_baseline)
+        return float(min(1.0, p.deterrence * members * alert))
 
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
         """Process 5-6: a signal in the group; readers react; the admin moderates and liaises."""
@@ -281,6 +328,7 @@ class NeighbourhoodWatch(Model):
                 return
             self.tally.add("calls_112")
             episode.callers.add(caller)
+            self.tally.add("calls_112_members" if self.residents.member[caller] else "calls_112_nonmembers")
         episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group)
         if arrival is not None:
             self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival)
@@ -358,10 +406,11 @@ class NeighbourhoodWatch(Model):
 
     # -- records -------------------------------------------------------------------------------
     def _record(self, day: int) -> None:
-        r = self.residents
-        row = {"day": day, **self.tally, **snapshot(r.member, r.ever_member, r.alertness, r.fear, r.trust,
-                                                     self.params.unsafe_threshold)}
-        self._rows.append(row)
+        r, p = self.residents, self.params
+        if self._recording:
+            self._rows.append({"day": day, **self.tally, **snapshot(
+                r.member, r.ever_member, r.alertness, r.fear, r.trust, p.unsafe_threshold,
+                p.often_unsafe_threshold)})
         self.tally.update(dict.fromkeys(COUNTS, 0))
 
     def day_table(self) -> pd.DataFrame:
@@ -374,4 +423,5 @@ class NeighbourhoodWatch(Model):
     def situation_table(self) -> pd.DataFrame:
         """The exogenous world as it happened (identical across scenarios with one seed)."""
         cols = ("id", "day", "minute", "kind", "offence", "node", "minority", "stay")
-        return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.situations], columns=cols)
+        return pd.DataFrame([{c: getattr(s, "world_node" if c == "node" else c) for c in cols}
+                             for s in self.situations], columns=cols)

@@ -24,7 +24,10 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 COUNTS: dict[str, str] = {
     "situations": "situations that occurred (offences + innocent ambiguous situations)",
     "offences": "true offences that took place (after deterrence)",
-    "offences_deterred": "offences abandoned because the street looked watched",
+    "offences_deterred": "offences abandoned because the street looked watched (incl. displaced)",
+    "offences_displaced": "deterred offences committed at another house instead (displacement)",
+    "offences_diffused": "offences abandoned because an earlier one was deterred (diffusion of benefits)",
+    "burglaries": "burglaries and attempted burglaries that took place (after deterrence)",
     "innocent_situations": "innocent but ambiguous situations",
     "innocent_minority": "innocent situations whose person was of the visible minority",
     "observations": "resident-situation pairs where a resident noticed the situation",
@@ -39,6 +42,8 @@ COUNTS: dict[str, str] = {
     "innocent_signalled": "innocent situations with at least one signal",
     "innocent_minority_signalled": "innocent situations with a minority person that were signalled",
     "calls_112": "calls to 112 (all residents, incl. after an admin's SAAR reminder)",
+    "calls_112_members": "112 calls by residents who were members at the time of the call",
+    "calls_112_nonmembers": "112 calls by residents who were not members at the time of the call",
     "police_reports": "situations that reached the police (112, admin or officer)",
     "reports_via_112": "police reports whose first channel was 112",
     "reports_via_admin": "police reports first passed on by the admin",
@@ -64,6 +69,8 @@ COUNTS: dict[str, str] = {
     "stigmatising_messages": "signals naming appearance rather than behaviour",
     "stigmatising_visible": "stigmatising messages never removed (stayed visible)",
     "members_removed": "members removed from the group after warnings",
+    "members_joined": "residents who joined the group (after an incident nearby, or through a member they know)",
+    "members_left": "members who left the group (its traffic, or annoyance at a warning)",
     "self_investigations": "residents who went to look themselves (incl. after a group call)",
     "crowds": "scenes where a crowd of residents gathered",
     "wrongful_confrontations": "innocent persons confronted by residents",
@@ -78,15 +85,19 @@ STATE: dict[str, str] = {
     "alertness_nonmembers": "mean alertness of non-members (households never in the group)",
     "fear_members": "mean fear of group members",
     "fear_nonmembers": "mean fear of non-members (households never in the group)",
-    "feels_unsafe_share": "share of residents whose fear exceeds the unsafe threshold",
+    "fear_residents": "mean fear of all residents",
+    "feels_unsafe_share": "share of residents whose fear exceeds the unsafe threshold ('sometimes unsafe')",
+    "feels_often_unsafe_share": "share of residents whose fear exceeds the 'often unsafe' threshold",
     "trust_members": "mean trust in police of group members",
     "members": "current group members",
+    "nonmembers": "households not in the group now (former members included): the denominator of "
+                  "112 calls by non-members",
     "households": "households in the neighbourhood (for counts per 1,000 households)",
 }
 
 
 def snapshot(member: np.ndarray, ever_member: np.ndarray, alertness: np.ndarray, fear: np.ndarray,
-             trust: np.ndarray, unsafe_threshold: float) -> dict[str, float]:
+             trust: np.ndarray, unsafe_threshold: float, often_unsafe_threshold: float) -> dict[str, float]:
     """The STATE row for one day from resident arrays.
 
     Non-members are households that were never in the group: removed (former) members count
@@ -98,9 +109,13 @@ def snapshot(member: np.ndarray, ever_member: np.ndarray, alertness: np.ndarray,
         "alertness_nonmembers": _mean(alertness, non),
         "fear_members": _mean(fear, member),
         "fear_nonmembers": _mean(fear, non),
+        "fear_residents": float(fear.mean()),
         "feels_unsafe_share": float(np.mean(fear > unsafe_threshold)),
+        # who often feels unsafe also sometimes does: the higher of the two thresholds
+        "feels_often_unsafe_share": float(np.mean(fear > max(unsafe_threshold, often_unsafe_threshold))),
         "trust_members": _mean(trust, member),
         "members": int(member.sum()),
+        "nonmembers": int(len(member) - member.sum()),
         "households": len(member),
     }
 
@@ -152,6 +167,16 @@ def _total(col: str) -> Callable[[pd.DataFrame], float]:
 
 def _per_month(col: str) -> Callable[[pd.DataFrame], float]:
     return lambda days: float(days[col].sum() / (len(days) / DAYS_PER_MONTH)) if len(days) else float("nan")
+
+
+def _per_1000_households_a_year(col: str, of: tuple[str, ...] = ("members", "nonmembers")
+                                 ) -> Callable[[pd.DataFrame], float]:
+    """Σ col per 1,000 households a year; the households are the mean over days of the ``of``
+    state columns (all households, or members / non-members only): NaN when there are none."""
+    def compute(days: pd.DataFrame) -> float:
+        household_years = days[list(of)].sum(axis=1).sum() / DAYS_PER_YEAR
+        return float(days[col].sum() / household_years * 1000) if household_years > 0 else float("nan")
+    return compute
 
 
 def _minority_overrepresentation(days: pd.DataFrame) -> float:
@@ -209,8 +234,16 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("fear_members", "mean fear of members, averaged over days", "fear", _mean_of("fear_members")),
     Outcome("fear_nonmembers", "mean fear of non-members (never in the group), averaged over days", "fear",
             _mean_of("fear_nonmembers")),
-    Outcome("feels_unsafe_share", "share of residents above the unsafe threshold, averaged over days",
+    Outcome("feels_unsafe_share", "share of residents above the unsafe threshold, averaged over days; "
+            "stands for CBS Veiligheidsmonitor 'voelt zich weleens onveilig in de eigen buurt' "
+            "(sometimes feels unsafe in the own neighbourhood; 14-18% nationally)",
             "fear", _mean_of("feels_unsafe_share")),
+    Outcome("feels_often_unsafe_share", "share of residents above the 'often unsafe' threshold, averaged "
+            "over days; stands for CBS 'voelt zich vaak onveilig in de eigen buurt' (often feels unsafe; "
+            "under 1% to ~10% by police district); never above feels_unsafe_share",
+            "fear", _mean_of("feels_often_unsafe_share")),
+    Outcome("fear_residents", "mean fear of all residents, averaged over days (no survey question: "
+            "the model's own scale)", "fear", _mean_of("fear_residents")),
     # follow-up
     Outcome("police_reports", "situations that reached the police (112, admin or officer)", "follow-up",
             _total("police_reports")),
@@ -267,6 +300,21 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("ties_formed", "new social ties between members from shared episodes", None,
             _total("ties_formed")),
     Outcome("messages_per_month", "messages in the group per month", None, _per_month("messages")),
+    # crime (after deterrence)
+    Outcome("offences_per_1000", "offences that took place per 1,000 households per year (after "
+            "deterrence, displacement and diffusion)", None, _per_1000_households_a_year("offences")),
+    Outcome("burglaries_per_1000", "burglaries and attempted burglaries that took place per 1,000 "
+            "households per year", None, _per_1000_households_a_year("burglaries")),
+    # who calls the police
+    Outcome("calls_112_per_1000_members", "112 calls by members per 1,000 member households per year "
+            "(members at the time of the call; NaN without members)", None,
+            _per_1000_households_a_year("calls_112_members", ("members",))),
+    Outcome("calls_112_per_1000_nonmembers", "112 calls by non-members per 1,000 non-member households "
+            "per year", None, _per_1000_households_a_year("calls_112_nonmembers", ("nonmembers",))),
+    # membership over time
+    Outcome("members", "group members, mean over days", None, _mean_of("members")),
+    Outcome("members_joined", "residents who joined the group", None, _total("members_joined")),
+    Outcome("members_left", "members who left the group of their own accord", None, _total("members_left")),
     Outcome("offtopic_share", "share of group messages that are off-topic or chatter", None,
             _offtopic_share),
 )

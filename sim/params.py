@@ -33,10 +33,19 @@ def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
     return field(default=default, metadata={"range": allowed, "source": source, "doc": doc})
 
 
-ADMIN_PANEL = (
-    "inferred: from facts.md's WABP admin panel Oct 2017 (235 groups, one month): incidents admins saw "
-    "reported in their groups, per group per month, per 1,000 households assuming ~280 households "
-    "per group (assumption: 70 member households at ~25% coverage); an observed count, not the incidence"
+# The true incidence of offences (issue 15, item 14). The WABP admin panel counts what admins saw
+# reported in their groups (already observed and signalled), so it is a check on what the model's
+# groups see, not an input; the incidence comes from the national registered figures.
+NATIONAL_BURGLARY = (
+    f"inferred: {FACTS}: registered residential burglaries incl. attempts 23,500-39,000 a year "
+    "(2019-2021) on ~8 million households = 2.9-4.9 per 1,000 households a year, midpoint "
+    "0.32 a month; assumption: residential burglary is nearly always registered (insurance), so "
+    "registered ~ true incidence; split by the WABP admin panel's mix (Oct 2017)"
+)
+PANEL_MIX = (
+    f"inferred: {FACTS}: no national figure; the WABP admin panel's mix (Oct 2017: burglary 60, "
+    "attempted burglary 67) scaled to the national burglary incidence (0.32 per 1,000 households "
+    "a month for 127 burglaries and attempts); assumption: the panel's mix holds for the incidence"
 )
 
 
@@ -70,16 +79,18 @@ class Params:
                                           "assumption", doc="administrators (beheerders)")
 
     # --- the exogenous world: situations ----------------------------------------------------
-    burglary_rate: float = param(0.93, 0.0, 50.0, source=ADMIN_PANEL + " (burglary 0.26)",
-                                 doc="burglaries per 1,000 households per month")
-    attempted_burglary_rate: float = param(1.04, 0.0, 50.0, source=ADMIN_PANEL +
-                                           " (attempted burglary 0.29)",
-                                           doc="attempted burglaries per 1,000 households per month")
-    vehicle_crime_rate: float = param(1.11, 0.0, 50.0, source=ADMIN_PANEL + " (car damage 0.18 + "
-                                      "attempted car theft 0.13)",
-                                      doc="vehicle crimes per 1,000 households per month")
-    vandalism_rate: float = param(0.61, 0.0, 50.0, source=ADMIN_PANEL + " (other vandalism 0.17)",
-                                  doc="acts of vandalism per 1,000 households per month")
+    burglary_rate: float = param(0.15, 0.0, 50.0, source=NATIONAL_BURGLARY + " x 60/127 "
+                                 "(burglaries among the panel's burglaries and attempts)",
+                                 doc="burglaries per 1,000 households per month (true incidence)")
+    attempted_burglary_rate: float = param(0.17, 0.0, 50.0, source=NATIONAL_BURGLARY + " x 67/127 "
+                                           "(attempts among the panel's burglaries and attempts)",
+                                           doc="attempted burglaries per 1,000 households per month "
+                                               "(true incidence)")
+    vehicle_crime_rate: float = param(0.18, 0.0, 50.0, source=PANEL_MIX + " (car damage 42 + "
+                                      "attempted car theft 30)",
+                                      doc="vehicle crimes per 1,000 households per month (true incidence)")
+    vandalism_rate: float = param(0.10, 0.0, 50.0, source=PANEL_MIX + " (other vandalism 40)",
+                                  doc="acts of vandalism per 1,000 households per month (true incidence)")
     ambiguous_rate: float = param(40.0, 0.0, 1000.0, source="assumption: innocent but ambiguous "
                                                             "situations (deliveries, visitors, new "
                                                             "residents, youths) far outnumber "
@@ -110,13 +121,16 @@ class Params:
     innocent_stay_minutes: float = param(15.0, 1.0, 480.0, source="assumption: a delivery or visit "
                                                                   "takes minutes",
                                          doc="mean time an innocent person stays in view")
-    deterrence: float = param(0.0, 0.0, 1.0, source="assumption: default none, because facts.md "
-                                                    "says crime prevention by the groups could not "
-                                                    "be established; facts.md's meta-analysis of "
-                                                    "classic watch (16-26% less crime) bounds the "
-                                                    "range to sweep",
-                              doc="chance an offence is abandoned where every household in sight is a "
-                                  "fully alert member (at typical alertness about 0.59 x this; see odd.md 7.2)")
+    deterrence: float = param(0.35, 0.0, 1.0, source=f"inferred: {FACTS}: Bennett, Holloway & "
+                              "Farrington (2008): classic neighbourhood watch, 16-26% less crime "
+                              "(1 - 1/OR, OR 1.19-1.36); 0.35 gives about 20% fewer offences in the "
+                              "group's area (members in sight ~0.55, measured, docs/odd.md 7.2), and "
+                              "0.29-0.47 gives 16-26%. Only a prior: a WhatsApp group is no classic "
+                              "watch scheme and the study could not establish prevention (0 allowed)",
+                              doc="share of offences abandoned at a scene where every household in "
+                                  "sight is a member at baseline alertness; the chance scales with the "
+                                  "member share in sight and with (1 + alertness) / (1 + "
+                                  "alertness_baseline) of those households")
 
     # --- residents: observation and appraisal -----------------------------------------------
     home_day_share: float = param(0.5, 0.0, 1.0, source="assumption: about half of households have "
@@ -292,13 +306,18 @@ class Params:
                                     doc="fear gained by a victim household")
     talk_rate: float = param(0.1, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017, "
                                                    "facts.md) model talk with others; the rate is a"
-                                                   " guess", doc="chance per day of talking with a tie")
+                                                   " guess", doc="chance per day of talking about safety with each tie")
     talk_fear_gain: float = param(0.05, 0.0, 1.0, source="assumption: Prieto Curiel & Bishop (2017,"
                                                          " facts.md) mechanism; the size is a guess",
-                                  doc="fear gained from talking with an afraid tie")
-    fear_baseline: float = param(0.2, 0.0, 1.0, source="assumption: a minority feels unsafe in a "
-                                                       "quiet neighbourhood",
-                                                doc="fear level memory decays towards")
+                                  doc="fear gained per talk with an afraid tie (share of the gap to 1)")
+    fear_baseline: float = param(0.31, 0.0, 1.0, source="inferred: shared/domain/facts.md: CBS "
+                                 "Veiligheidsmonitor: 14-18% sometimes feel unsafe in their own "
+                                 "neighbourhood (2012-2019); with fear_concentration 6 a Beta baseline "
+                                 "of mean 0.31 puts 15% above unsafe_threshold 0.5 before anything "
+                                 "happens; the generic baseline then shows ~15% (measured, docs/odd.md "
+                                 "7.14); calibration refines it",
+                                 doc="mean of the residents' own fear baselines (Beta, concentration "
+                                     "fear_concentration), the levels their fear decays towards")
     alertness_baseline: float = param(0.1, 0.0, 1.0, source="assumption: a low resting level; no "
                                                             "source",
                                       doc="alertness level memory decays towards")
@@ -310,7 +329,8 @@ class Params:
                                                                    "faster than fear",
                                                             doc="e-folding time of alertness decay (days)")
     unsafe_threshold: float = param(0.5, 0.0, 1.0, source="assumption: midpoint of the scale",
-                                    doc="fear above which a resident 'feels unsafe'")
+                                    doc="fear above which a resident 'sometimes feels unsafe' "
+                                        "(CBS: voelt zich weleens onveilig in de eigen buurt)")
     trust_mean: float = param(0.6, 0.01, 1.0, source="assumption: moderate trust in police in NL; "
                                                      "not taken from a survey",
                               doc="mean trust in police")
@@ -475,6 +495,58 @@ class Params:
                                                        " 0.3 is a guess",
                                                 doc="chance of feedback without the feedback rule")
 
+    # --- evidence (issue 9): fear on the survey scale, reassurance, crime, membership, warm-up -----
+    fear_concentration: float = param(6.0, 1.0, 1000.0, source="inferred: shared/domain/facts.md: "
+                                      "CBS: 14-18% sometimes and under 1% (safest districts) to ~10% "
+                                      "(least safe) often feel unsafe; concentration 6 at mean 0.31 gives "
+                                      "15% above 0.5 and 2% above 0.7 before anything happens",
+                                      doc="beta concentration of the residents' fear baselines "
+                                          "(higher = more alike)")
+    often_unsafe_threshold: float = param(0.7, 0.0, 1.0, source="inferred: shared/domain/facts.md: "
+                                          "CBS 2014: 'often unsafe' under 1% to ~10% by district; 0.7 "
+                                          "puts ~2% of baselines above it, between those extremes",
+                                          doc="fear above which a resident 'often feels unsafe' (CBS: "
+                                              "voelt zich vaak onveilig); counted above the higher of "
+                                              "this and unsafe_threshold")
+    talk_relief: float = param(0.01, 0.0, 1.0, source="assumption: ties with unafraid neighbours "
+                               "buffer fear (collective efficacy); small, so that the baseline still "
+                               "sets the survey share; the mechanism by which ties the group creates "
+                               "can reassure", doc="share of fear removed per talk with an unafraid tie")
+    watch_reassurance: float = param(0.005, 0.0, 1.0, source="assumption: knowing that neighbours watch "
+                                     "out (a group's signs and members on the street) reassures; "
+                                     "chosen so that a street of members lowers its residents' settled "
+                                     "fear by about 13% (docs/odd.md 7.14), against the group's alarms",
+                                     doc="share of fear removed per day, times the member share among "
+                                         "the households in sight of one's house")
+    displacement: float = param(0.0, -1.0, 1.0, source="assumption: displacement and diffusion of "
+                                "benefits are both documented in criminology (a review of situational "
+                                "prevention, Guerette & Bowers 2009, not in facts.md, finds both about "
+                                "equally often), so the default is neither",
+                                doc="> 0: chance a deterred offence moves to a random other house "
+                                    "(displacement); < 0: minus the chance it also prevents the next "
+                                    "offence elsewhere in the neighbourhood (diffusion of benefits)")
+    member_cap: int = param(256, 2, 10_000, source="facts.md: WhatsApp caps a group at 256 (earlier "
+                            "100)", doc="most members a group admits by joining")
+    incident_join_prob: float = param(0.1, 0.0, 1.0, source="assumption: a burglary on the street "
+                                      "makes some neighbours join a group that is present there",
+                                      doc="chance a non-member in sight of a burglary or attempt joins, "
+                                          "if a member is in sight of it")
+    invite_prob: float = param(0.00013, 0.0, 1.0, source="assumption: members add neighbours they "
+                               "know; chosen so that a group of typical size (60-75 members, facts.md) "
+                               "stays in that range over a year (docs/odd.md 7.15)",
+                               doc="chance per day a member tie gets a non-member to join")
+    traffic_leave_prob: float = param(0.001, 0.0, 1.0, source="assumption: too many messages make "
+                                      "members leave (the reason groups keep silent, facts.md); chosen "
+                                      "with invite_prob (docs/odd.md 7.15)",
+                                      doc="chance per day a member leaves, per message a day in the "
+                                          "group over the last 7 days")
+    conflict_leave_prob: float = param(0.1, 0.0, 1.0, source="assumption: some members leave in "
+                                       "annoyance when the admin warns them",
+                                       doc="chance a member leaves the group after an admin's warning")
+    warmup_days: int = param(90, 0, 3650, source="inferred: measured time for the generic baseline's "
+                             "fear and alertness to settle from their start values: three "
+                             "fear_memory_days (docs/odd.md 7.16)", doc="days simulated before outcomes are recorded")
+
     def __post_init__(self):
         for f in dataclasses.fields(self):
             check_value(f.name, getattr(self, f.name))
@@ -575,6 +647,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "chatter_tolerated": {"chatter_rule": "tolerated"},
     "coverage_low": {"coverage": 0.10},
     "coverage_high": {"coverage": 0.50},
+    "no_group": {"coverage": 0.0, "n_admins": 0},
 }
 
 

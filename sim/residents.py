@@ -12,7 +12,9 @@ Rules, in the order of the model brief:
 - ``alarm`` etc.  process 5-7: a group message raises alertness and fear (a stigmatising one also
   bias); feedback and afmelding reassure, a correction undoes a false alarm, an unanswered call
   lowers trust;
-- ``daily``       process 9: fear and alertness spread by talk with acquaintances; both decay to baseline.
+- ``daily``       process 9: talk with ties (afraid ones alarm, calm ones reassure, more alert ones
+                  raise alertness), reassurance by watchful neighbours, forgetting towards each
+                  resident's own fear baseline.
 """
 
 from __future__ import annotations
@@ -54,15 +56,17 @@ class Residents:
         self.p, self.rng = p, rng
         self.member = member.copy()
         self.alertness = np.full(n, p.alertness_baseline)
-        self.fear = np.full(n, p.fear_baseline)
         self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
         self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)
         self.ever_member = member.copy()        # non-members are the households never in the group
+        self.fear_baseline = _beta(rng, p.fear_baseline, n, p.fear_concentration)  # fixed per resident
+        self.fear = self.fear_baseline.copy()
         self.warnings = np.zeros(n, dtype=np.int64)
         self.warned_at = np.full(n, -np.inf)    # model time of the last warning
         self._fear_keep = np.exp(-1 / p.fear_memory_days)
         self._alert_keep = np.exp(-1 / p.alertness_memory_days)
         self._tie_matrix, self._tie_edges = None, -1
+        self._degree_of: tuple[int, np.ndarray | None] = (-1, None)  # (number of tie ends, degrees)
 
     def __len__(self) -> int:
         return len(self.member)
@@ -159,7 +163,13 @@ class Residents:
     def victimise(self, household: int) -> None:
         self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
 
-    # -- process 9: talk and forgetting --------------------------------------------------------
+    # -- process 9: talk, reassurance and forgetting --------------------------------------------
+    def _degree(self, social_src: np.ndarray) -> np.ndarray:
+        """Ties per resident (ties are only ever added, so their number identifies the network)."""
+        if self._degree_of[0] != len(social_src):
+            self._degree_of = (len(social_src), np.bincount(social_src, minlength=len(self)))
+        return self._degree_of[1]
+
     def _tie_mean(self, social_src: np.ndarray, social_dst: np.ndarray) -> sparse.csr_matrix:
         """The matrix that averages a state over each resident's ties (rebuilt when ties are added)."""
         if self._tie_edges != len(social_src):
@@ -168,19 +178,26 @@ class Residents:
             self._tie_matrix = sparse.csr_matrix((1.0 / degree[social_src], (social_src, social_dst)), shape=(n, n))
         return self._tie_matrix
 
-    def daily(self, social_src: np.ndarray, social_dst: np.ndarray) -> None:
-        """Fear spreads through talk with afraid acquaintances, alertness through talk with more
-        alert ones (members or not); then fear and alertness decay."""
+    def daily(self, social_src: np.ndarray, social_dst: np.ndarray, watched: np.ndarray) -> None:
+        """Talk with each tie about safety (fear) and what goes on (alertness: towards more alert
+        ties, members or not), reassurance by watchful neighbours, then forgetting.
+
+        Expected values (mean field): each tie is talked with at ``talk_rate`` a day; an afraid tie
+        (above ``unsafe_threshold``) adds fear, an unafraid one removes some (Prieto Curiel & Bishop
+        2017: talk and memory loss). ``watched`` is the member share among the households in sight
+        of each house: knowing the neighbours watch out reassures. Steady states: docs/odd.md 7.14.
+        """
         p, n = self.p, len(self)
         if len(social_src) and p.talk_rate * p.alertness_talk_gain > 0:
             tie_alertness = self._tie_mean(social_src, social_dst) @ self.alertness  # 0 without ties
             self.alertness += p.talk_rate * p.alertness_talk_gain * np.maximum(tie_alertness - self.alertness, 0)
-        afraid = self.fear > p.unsafe_threshold
-        if len(social_src) and afraid.any():
-            afraid = afraid.astype(float)
-            afraid_ties = np.bincount(social_src, weights=afraid[social_dst], minlength=n)
-            degree = np.bincount(social_src, minlength=n)
-            share = np.divide(afraid_ties, degree, out=np.zeros(n), where=degree > 0)
-            self.fear += p.talk_rate * p.talk_fear_gain * share * (1 - self.fear)
-        self.fear = p.fear_baseline + (self.fear - p.fear_baseline) * self._fear_keep
+        change = -p.watch_reassurance * watched * self.fear
+        if len(social_src):
+            afraid = self.fear > p.unsafe_threshold
+            n_afraid = np.bincount(social_src[afraid[social_dst]], minlength=n)
+            n_calm = self._degree(social_src) - n_afraid
+            change += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
+                                     - p.talk_relief * n_calm * self.fear)
+        self.fear = np.clip(self.fear + change, 0.0, 1.0)
+        self.fear = self.fear_baseline + (self.fear - self.fear_baseline) * self._fear_keep
         self.alertness = p.alertness_baseline + (self.alertness - p.alertness_baseline) * self._alert_keep

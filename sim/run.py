@@ -23,7 +23,8 @@ class RunResult:
 
 
 def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResult:
-    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``.
+    """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``, after
+    ``params.warmup_days`` unrecorded days of warm-up.
 
     Without ``params``: ``Params.preset("baseline")``, the calibrated baseline, as on the command
     line.
@@ -32,6 +33,7 @@ def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResu
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
             raise ValueError(f"{name} = {value!r} must be an integer of at least {low}")
     model = NeighbourhoodWatch(params if params is not None else Params.preset(), seed=seed)
+    model.warm_up()
     model.run_days(days)
     return RunResult(params=model.params, seed=seed, days=model.day_table(),
                      summary=model.summary(), situations=model.situation_table())

@@ -2,8 +2,9 @@
 
 Everything here is drawn from the world's own random stream, and nothing here reads the state of
 residents, the group or the police. So two scenarios run with the same seed face exactly the same
-situations (common random numbers) and differ only through behaviour. Deterrence, which does
-depend on behaviour, uses a uniform number drawn here in advance (``deter_draw``).
+situations (common random numbers) and differ only through behaviour. Deterrence and where a
+deterred offence goes, which do depend on behaviour, use numbers drawn here in advance
+(``deter_draw``, ``displace_draw``, ``alt_node``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Situation:
     minority: bool         # the person is of the visible minority
     stay: float            # minutes the person stays (unless confronted or arrested)
     deter_draw: float      # uniform draw for deterrence, fixed by the world
+    displace_draw: float   # uniform draw for displacement / diffusion of a deterred offence
+    alt_node: int          # where a displaced offence goes instead
     # What happened to it (filled in by the model):
     deterred: bool = False
     signalled: bool = False
@@ -53,7 +56,12 @@ class Situation:
     confronted: bool = False
     crowd: bool = False
     arrested: bool = False
+    displaced: bool = False  # deterred at ``world_node``, committed at ``node`` instead
     left_at: float = field(default=float("inf"))  # time the person left early (confronted, arrested)
+    world_node: int = field(init=False)  # where the world put it (``node`` may change by displacement)
+
+    def __post_init__(self):
+        self.world_node = self.node
 
     @property
     def start(self) -> float:
@@ -105,10 +113,13 @@ class World:
         minority = rng.random(total) < np.where(offence, p.offender_minority_share, p.minority_share)
         stay = rng.exponential(np.where(offence, p.offender_stay_minutes, p.innocent_stay_minutes))
         deter = rng.random(total)
+        displace = rng.random(total)
+        alt_node = rng.integers(0, p.n_households, size=total)
         block: dict[int, list[Situation]] = {d: [] for d in range(first_day, first_day + n_days)}
         for i in np.lexsort((minute, day)):
             block[int(day[i])].append(Situation(
                 self.next_id, int(day[i]), float(minute[i]), self.kinds[kind_idx[i]], bool(offence[i]),
-                int(node[i]), bool(minority[i]), float(stay[i]), float(deter[i])))
+                int(node[i]), bool(minority[i]), float(stay[i]), float(deter[i]), float(displace[i]),
+                int(alt_node[i])))
             self.next_id += 1
         return block

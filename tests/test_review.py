@@ -16,7 +16,9 @@ from sim.police import Police, Report
 from sim.residents import Residents
 from sim.world import MINUTES_PER_DAY, Situation
 
-BUSY = dict(observe_prob=0.5, ambiguous_suspicion_prob=0.3)
+# a busy world; membership held fixed (joining and leaving are tested in test_evidence.py)
+BUSY = dict(observe_prob=0.5, ambiguous_suspicion_prob=0.3, traffic_leave_prob=0.0,
+            conflict_leave_prob=0.0, incident_join_prob=0.0, invite_prob=0.0)
 
 
 def run_model(params: Params, seed: int = 0, days: int = 200) -> NeighbourhoodWatch:
@@ -26,7 +28,8 @@ def run_model(params: Params, seed: int = 0, days: int = 200) -> NeighbourhoodWa
 
 
 def situation(kind="burglary", offence=True, start_minute=600.0, stay=30.0, sid=0) -> Situation:
-    return Situation(sid, 0, start_minute, kind, offence, node=0, minority=False, stay=stay, deter_draw=1.0)
+    return Situation(sid, 0, start_minute, kind, offence, node=0, minority=False, stay=stay, deter_draw=1.0,
+                     displace_draw=1.0, alt_node=0)
 
 
 def police(**params) -> Police:
@@ -71,7 +74,7 @@ def test_nonmembers_become_more_alert_by_what_they_see_and_by_talk():
     # talk: a non-member whose only tie is an alert member becomes more alert
     res.alertness[:] = p.alertness_baseline
     res.alertness[0] = 0.9
-    res.daily(np.array([25, 0]), np.array([0, 25]))
+    res.daily(np.array([25, 0]), np.array([0, 25]), watched=np.zeros(40))
     assert res.alertness[25] > res.alertness[26] == pytest.approx(p.alertness_baseline)
 
 
@@ -97,7 +100,7 @@ def test_crowds_are_possible_at_plausible_settings():
 
 
 def test_unanswered_reports_lower_the_callers_trust():
-    p = Params(**BUSY, dispatch_prob=0.0, officer_action_prob=0.0, call_112_prob=0.5)
+    p = Params(**BUSY, dispatch_prob=0.0, officer_action_prob=0.0, call_112_prob=0.5, feedback_prob=0.0)
     model = run_model(p)
     assert model.day_table().trust_members.iloc[-1] < model.day_table().trust_members.iloc[0]
 
@@ -234,9 +237,11 @@ def test_thumbs_up_replies_form_no_ties():
 
 
 def test_warnings_lapse():
-    p = Params(n_households=20, admin_availability=1.0, warning_lapse_days=30)
-    res = Residents(p, np.ones(20, dtype=bool), np.random.default_rng(0))
-    chat = ChatGroup(p, res, [0], Tally(), np.random.default_rng(0))
+    p = Params(n_households=20, coverage=1.0, admin_availability=1.0, warning_lapse_days=30,
+               conflict_leave_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=0, with_space=False)
+    res, chat = model.residents, model.chat
+    assert 5 not in chat.admins
     chat.post(0.0, 5, "offtopic")
     assert res.warnings[5] == 1 and res.member[5]
     chat.post(40 * MINUTES_PER_DAY, 5, "offtopic")      # the warning has lapsed: warned again

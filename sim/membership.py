@@ -1,0 +1,111 @@
+"""Who is in the group over time: joining, leaving and removal, under WhatsApp's cap (process 8).
+
+Every change of membership goes through ``Membership``, which keeps the log and the counts:
+
+- **joining**: a non-member joins after a burglary or attempt in sight of their house, if a member
+  is in sight of it too (the group is present on that street), or because a member they know gets
+  them to join (each member tie, ``invite_prob`` a day); never above ``member_cap``, and never
+  without a group (at least one member);
+- **leaving**: a member leaves because of the group's traffic (``traffic_leave_prob`` per message a
+  day over the last week) or in annoyance after an admin's warning (``conflict_leave_prob``, drawn
+  by the chat when it warns);
+- **removal** by the admin after warnings (decided by the chat's moderation).
+
+Admins never leave. Households that have left or were removed never rejoin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.neighbourhood import Neighbourhood
+from sim.outcomes import Tally
+from sim.params import Params
+from sim.residents import Residents
+
+CHANGES = ("joined", "left", "removed")
+
+
+class Membership:
+    """The group's membership over time and the record of each change."""
+
+    def __init__(self, p: Params, residents: Residents, hood: Neighbourhood, tally: Tally,
+                 rng: np.random.Generator):
+        self.p, self.residents, self.hood, self.tally, self.rng = p, residents, hood, tally, rng
+        self.admins = set(hood.admins)
+        self.log: list[tuple[float, int, str]] = []         # (model time, household, change)
+        ptr = hood.sight_ptr   # members in sight of each house, kept up to date by every change
+        self._members_in_sight = np.add.reduceat(residents.member[hood.sight_idx].astype(np.int64), ptr[:-1])
+        self._in_sight = np.diff(ptr)
+        self._invitable_of: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, dtype=np.int64))
+
+    @property
+    def count(self) -> int:
+        return int(self.residents.member.sum())
+
+    def watched(self) -> np.ndarray:
+        """Member share among the households in sight of each house (the group's presence)."""
+        return self._members_in_sight / self._in_sight
+
+    # -- changes ---------------------------------------------------------------------------------
+    def join(self, households: np.ndarray, time: float) -> None:
+        """Those of ``households`` who may join do, in random order, while there is room."""
+        res = self.residents
+        if not res.member.any():
+            return  # no group to join
+        candidates = np.unique(households[~self.residents.ever_member[households]])
+        room = self.p.member_cap - self.count
+        if room <= 0 or not len(candidates):
+            return
+        if len(candidates) > room:
+            candidates = self.rng.choice(candidates, size=room, replace=False)
+        for h in candidates.tolist():
+            self._change(h, True, "joined", time)
+
+    def leave(self, household: int, time: float) -> None:
+        if self.residents.member[household] and household not in self.admins:
+            self._change(household, False, "left", time)
+
+    def remove(self, household: int, time: float) -> None:
+        """The admin removes a member (the decision takes effect at ``time``)."""
+        self._change(household, False, "removed", time)
+
+    def _change(self, household: int, member: bool, change: str, time: float) -> None:
+        if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
+            self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
+        self.residents.member[household] = member
+        self.residents.ever_member[household] = True
+        self.log.append((time, household, change))
+        self.tally.add(f"members_{change}")
+
+    # -- the rules -------------------------------------------------------------------------------
+    def after_incident(self, scene: np.ndarray, time: float) -> None:
+        """A burglary or attempt: non-members in sight of it may join, if the group is there."""
+        res = self.residents
+        if self.p.incident_join_prob == 0 or not res.member[scene].any():
+            return
+        neighbours = scene[~res.member[scene]]
+        self.join(neighbours[self.rng.random(len(neighbours)) < self.p.incident_join_prob], time)
+
+    def daily(self, messages_per_day: float, time: float) -> None:
+        """Leaving because of the traffic, then joining through members one knows."""
+        p, res, rng = self.p, self.residents, self.rng
+        if not res.member.any():
+            return
+        leave_chance = min(p.traffic_leave_prob * messages_per_day, 1.0)
+        n_leaving = rng.binomial(self.count, leave_chance)
+        if n_leaving:
+            for h in rng.choice(np.flatnonzero(res.member), size=n_leaving, replace=False).tolist():
+                self.leave(h, time)
+        if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
+            invited = self._invitable()
+            joiners = invited[rng.random(len(invited)) < p.invite_prob]
+            if len(joiners):
+                self.join(joiners, time)
+
+    def _invitable(self) -> np.ndarray:
+        """Never-members, once per tie they have with a member (cached until ties or members change)."""
+        src, dst = self.hood.social_src, self.hood.social_dst
+        if self._invitable_of[0] != (len(src), len(self.log)):
+            self._invitable_of = ((len(src), len(self.log)), src[self.residents.member[dst] & ~self.residents.ever_member[src]])
+        return self._invitable_of[1]
