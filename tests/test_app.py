@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import solara
 
-import sim.app as app
-from sim import app_render as r
+import workshop.app as app
+from workshop import render as r
 from sim.chat import MESSAGE_KINDS
 from sim.outcomes import HEADLINE, OUTCOME_NAMES
 from sim.params import SCENARIOS
@@ -29,7 +29,7 @@ def test_every_headline_outcome_and_scenario_has_dutch_and_english_words():
         assert set(names) <= set(HEADLINE[headline]), "plots draw only that headline's own outcomes"
     for names in HEADLINE.values():
         for name in names:
-            assert name in r.OUTCOME_WORDS, f"translate outcome {name!r} in sim/app_render.py"
+            assert name in r.OUTCOME_WORDS, f"translate outcome {name!r} in workshop/render.py"
     assert set(r.OUTCOME_WORDS) <= set(OUTCOME_NAMES)
     assert set(SCENARIOS) <= set(r.SCENARIO_NAMES)
 

@@ -38,7 +38,7 @@ def server():
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONWARNINGS": "ignore"}
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS.parent / "app_server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "workshop/app.py", "--host", "127.0.0.1",
                              "--port", str(port), "--production"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

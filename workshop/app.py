@@ -1,7 +1,7 @@
 """The workshop app: watch a neighbourhood and its WhatsApp group, or compare two arrangements.
 
-Start it with ``solara run sim/app.py`` (see docs/app.md). Mesa's SolaraViz provides the sidebar
-(play / step / reset, speed, the inputs below); the main area is drawn here from ``sim.app_render``.
+Start it with ``solara run workshop/app.py`` (see docs/app.md). Mesa's SolaraViz provides the sidebar
+(play / step / reset, speed, the inputs below); the main area is drawn here from ``workshop.render``.
 
 Parameter values compose as in the experiments (conf/config.yaml): calibration → case → the
 sliders you moved → scenario. Compare mode runs a second arrangement on the same seed, so the same
@@ -21,7 +21,7 @@ import yaml
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim import app_render as r
+from workshop import render as r
 from sim.model import NeighbourhoodWatch
 from sim.outcomes import summarise
 from sim.params import FIELDS, SCENARIOS, Params
