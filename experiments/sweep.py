@@ -202,7 +202,7 @@ class SweepCallback(Callback):
         failed = runs[runs["status"] == "failed"]
         if config.compare and len(failed) < len(runs):
             from experiments import compare  # here, so that jobs need not import matplotlib
-            compare.main([str(sweep_dir)])
+            compare.main([str(sweep_dir), "--reference", config.hydra.sweeper.get("reference", "baseline")])
         if len(failed):
             print(f"{len(failed)} run(s) failed; see {sweep_dir / 'failures.csv'}:", file=sys.stderr)
             for r in failed.itertuples():
