@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 from scipy.special import stdtr, stdtrit
-from statsmodels.stats.multitest import multipletests
 
 from experiments.compare import GROUPS, SETTING, cell, scenario_order, setting_label
 from sim.params import FIELDS
@@ -56,6 +55,7 @@ class Column:
     name: tuple[str, str]          # (nl, en) column header
     subject: tuple[str, str]       # (nl, en) singular subject of a sentence
     events: str | None = None
+    per: tuple[str, str] = ("", "")  # (nl, en) unit of a level, for a count or rate
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -65,7 +65,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("feels_unsafe_share", "fear", "pp", "unsafe", ("voelt zich onveilig", "feels unsafe"),
            ("het aandeel bewoners dat zich onveilig voelt", "the share of residents who feel unsafe")),
     Column("reports_per_month", "follow-up", "%", "reports", ("meldingen bij politie", "reports to police"),
-           ("het aantal meldingen bij de politie", "the number of reports to the police"), "police_reports"),
+           ("het aantal meldingen bij de politie", "the number of reports to the police"), "police_reports",
+           ("per maand", "a month")),
     Column("follow_up_share", "follow-up", "pp", "followed", ("meldingen opgevolgd", "reports followed up"),
            ("het aandeel meldingen dat de politie opvolgt", "the share of reports the police follow up"),
            "police_reports"),
@@ -78,16 +79,19 @@ COLUMNS: tuple[Column, ...] = (
            ("het aantal onschuldigen dat door bewoners wordt aangesproken",
             "the number of innocent people confronted by residents"), "wrongful_confrontations"),
     Column("offences_per_1000", "crime", "%", "offences", ("misdrijven per 1000", "offences per 1000"),
-           ("het aantal misdrijven", "the number of offences"), "offences"),
+           ("het aantal misdrijven", "the number of offences"), "offences",
+           ("per 1000 huishoudens", "per 1,000 households")),
     Column("burglaries_per_1000", "crime", "%", "burglary", ("inbraken per 1000", "burglaries per 1000"),
-           ("het aantal inbraken", "the number of burglaries"), "burglaries"),
+           ("het aantal inbraken", "the number of burglaries"), "burglaries",
+           ("per 1000 huishoudens", "per 1,000 households")),
     Column("ties_formed", "cohesion", "%", "ties", ("nieuwe sociale banden", "new social ties"),
            ("het aantal nieuwe banden tussen buren", "the number of new ties between neighbours"), "ties_formed"),
     Column("police_workload", "workload", "%", "workload", ("politie-acties per maand", "police actions/month"),
-           ("het werk voor de politie", "the police's workload"), "follow_ups"),
+           ("het werk voor de politie", "the police's workload"), "follow_ups", ("acties per maand", "actions a month")),
     Column("reports_from_group_per_month", "workload", "%", "grp rep",
            ("meldingen uit de groep", "reports from the group"),
-           ("het aantal meldingen uit de groep", "the number of reports from the group"), "police_reports"),
+           ("het aantal meldingen uit de groep", "the number of reports from the group"), "police_reports",
+           ("per maand", "a month")),
 )
 
 WORDS = {
@@ -169,6 +173,7 @@ def scorecard(means: pd.DataFrame, diffs: pd.DataFrame, events: pd.DataFrame | N
     """One row per setting, scenario and present column: the effect in plain units, its interval,
     whether there are enough events, and whether it holds after Holm's correction over the cells
     of its setting (one family per setting: every scenario x column with enough events)."""
+    from statsmodels.stats.multitest import multipletests  # slow to import; the app does not need it
     cols = {c.outcome: c for c in present(diffs["outcome"].unique())} if len(diffs) else {}
     d = diffs[diffs["outcome"].isin(cols) & (diffs["scenario"] != diffs["reference"])]
     ref = means.rename(columns={"scenario": "reference", "mean": "reference_mean"})
@@ -259,6 +264,57 @@ def sentences(rows: pd.DataFrame, lang: str) -> list[str]:
     return out
 
 
+# --- one pair of runs (the workshop app) ----------------------------------------------------------
+def run_effects(reference: dict[str, float], other: dict[str, float], scenario: str = "B") -> pd.DataFrame:
+    """Scorecard rows for one world seen under two arrangements (the app's compare mode): each present
+    column's change in the scorecard's units. One world has no interval, so nothing is marked as
+    holding; whether it does, a sweep over many seeds tells."""
+    rows = []
+    for c in present([o for o in reference if o in other]):
+        a, b = reference[c.outcome], other[c.outcome]
+        scale = 100.0 if c.unit == "pp" else (100.0 / a if a and a > 0 else np.nan)
+        effect = (b - a) * scale
+        rows.append({"scenario": scenario, "outcome": c.outcome, "unit": c.unit, "difference": b - a,
+                     "lo": np.nan, "hi": np.nan, "effect": effect, "effect_lo": np.nan, "effect_hi": np.nan,
+                     "too_few": not np.isfinite(effect), "holds": False})
+    return pd.DataFrame(rows, columns=["scenario", "outcome", "unit", "difference", "lo", "hi", "effect",
+                                       "effect_lo", "effect_hi", "too_few", "holds"])
+
+
+def level_sentences(summary: dict[str, float], days: int, lang: str) -> list[str]:
+    """What one run shows after ``days`` days, column by column, in the scorecard's words."""
+    i = LANGUAGES.index(lang)
+    parts = []
+    for c in present(summary):
+        v = summary[c.outcome]
+        if not np.isfinite(v):
+            continue
+        value = f"{number(100 * v, lang)}%" if c.unit == "pp" else f"{number(v, lang)} {c.per[i]}".strip()
+        parts.append(f"{c.subject[i]}: {value}")
+    head = {"nl": f"Na {days} dagen", "en": f"After {days} days"}[lang]
+    return [f"{head}: " + "; ".join(parts) + "."] if parts else []
+
+
+def pair_sentences(rows: pd.DataFrame, a: str, b: str, lang: str) -> list[str]:
+    """Compare mode in plain words: how B differs from A in this one world."""
+    i = LANGUAGES.index(lang)
+    subject = {c.outcome: c.subject[i] for c in COLUMNS}
+    out = []
+    for r in rows.itertuples():
+        if r.too_few or float(number(r.effect, "en")) == 0:
+            continue
+        unit = " pp" if r.unit == "pp" else "%"
+        verb = {"nl": ("is", "hoger", "lager", "bij"), "en": ("is", "higher", "lower", "under")}[lang]
+        text = (f"{subject[r.outcome]} {verb[0]} {number(r.effect, lang)}{unit} "
+                f"{verb[1] if r.effect > 0 else verb[2]} {verb[3]} {b}")
+        out.append(text[0].upper() + text[1:] + ".")
+    note = {"nl": f"Eén gesimuleerde wereld, {a} als vergelijking: of een verschil standhoudt, zegt pas "
+                  f"het rapport over veel seeds.",
+            "en": f"One simulated world, compared with {a}: whether a difference holds only the report over "
+                  f"many seeds can tell."}[lang]
+    return out + [note]
+
+
 # --- what drives it ------------------------------------------------------------------------------
 def drivers(calibration: str, questions: Sequence[str], top: int = 3) -> tuple[list[str], str]:
     """The parameters that drive the given questions most, and where that ranking comes from.
@@ -285,7 +341,16 @@ def drivers(calibration: str, questions: Sequence[str], top: int = 3) -> tuple[l
 
 
 # --- the page -----------------------------------------------------------------------------------
-CSS = """
+CARD_CSS = """
+table.card{border-collapse:collapse;font-size:13px}.card td,.card th{padding:4px 7px;border:1px solid #ddd;text-align:right}
+.card th{background:#f3f4f6;vertical-align:bottom}.card td:first-child,.card th:first-child{text-align:left}
+.card td.c{white-space:nowrap;color:#6b7280}.card small{font-weight:400;font-size:11px}
+.card td:first-child{min-width:150px}.card td.holds{font-weight:700;color:#111}
+.card td.few{color:#9ca3af;font-style:italic;background:#fafafa}
+.up1{background:#dbeafe}.up2{background:#93c5fd}.up3{background:#3b82f6;color:#fff!important}
+.down1{background:#ffedd5}.down2{background:#fdba74}.down3{background:#f97316;color:#fff!important}
+"""  # the scorecard table; the workshop app uses it too
+CSS = CARD_CSS + """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1200px;
   padding:12px 20px;color:#111;line-height:1.4}
 h1{font-size:24px;margin:8px 0}h2{font-size:19px;margin-top:26px}h3{font-size:16px;margin:14px 0 4px}
@@ -296,11 +361,6 @@ input[name=lang]{display:none}
 #lang-nl:checked~.en,#lang-en:checked~.nl{display:none}
 table{border-collapse:collapse;font-size:13px}td,th{padding:4px 7px;border:1px solid #ddd;text-align:right}
 th{background:#f3f4f6;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
-.card td.c{white-space:nowrap;color:#6b7280}.card small{font-weight:400;font-size:11px}
-.card td:first-child{min-width:150px}.card td.holds{font-weight:700;color:#111}
-.card td.few{color:#9ca3af;font-style:italic;background:#fafafa}
-.up1{background:#dbeafe}.up2{background:#93c5fd}.up3{background:#3b82f6;color:#fff!important}
-.down1{background:#ffedd5}.down2{background:#fdba74}.down3{background:#f97316;color:#fff!important}
 .note{font-size:13px;color:#374151;max-width:900px}.drivers{font-size:13px;color:#374151}
 .analysts table{font-size:11px}.analysts img{max-width:100%;border:1px solid #eee;margin:6px 0}
 """

@@ -193,3 +193,18 @@ def test_invalid_seed_shows_a_message_and_the_page_recovers(page):
     page.get_by_text("dag 0 ·").first.wait_for()
     _step(page)
     assert page.problems == []
+
+
+def test_next_incident_one_year_and_the_compare_scorecard(page):
+    page.get_by_role("button", name="Volgend incident").click()
+    page.locator(".bs-summary", has_text="Na ").wait_for(timeout=30_000)
+    assert _day(page) > 0 and page.locator("svg.bs-map .bs-situation").count() > 0
+    _choose(page, "Vergelijk met B / Compare with B", "officer_in_group")
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".bs-pane", has_text="B: Wijkagent in de groep").wait_for()
+    page.get_by_role("button", name="Eén jaar").click()
+    page.locator(".bs-summary", has_text="Na 365 dagen").wait_for(timeout=60_000)
+    assert page.locator(".bs-scorecard table.card td[data-outcome]").count() >= 6
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "app_year_compare.png", full_page=True)
+    assert page.problems == []
