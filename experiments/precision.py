@@ -1,12 +1,12 @@
 """``seeds=auto``: run seeds in batches until every headline effect is known precisely enough.
 
 ``python -m experiments.run -m seeds=auto [hydra.sweeper.precision=5] [hydra.sweeper.batch=10]``
-selects the precision sweeper (conf/seeds/auto.yaml,
-``hydra_plugins/buurtsim_sweeper/precision_sweeper.py``: a thin loop over this module). The sweep's seed list (default
+selects the precision sweeper (conf/seeds/auto.yaml; ``hydra_plugins/buurtsim_sweeper/
+precision_sweeper.py`` is a thin loop over this module). The sweep's seed list (default
 ``range(200)``) is the budget; it is run ``batch`` seeds at a time (every scenario and case of the
 sweep for those seeds). After each batch the scorecard of the runs so far
 (:func:`experiments.report.scorecard`) is computed, and the sweep stops as soon as every cell with
-enough events has a 95% interval narrower than ``precision`` (in the scorecard's units: percentage
+enough events (as in the report) has a 95% interval narrower than ``precision`` (in the scorecard's units: percentage
 points for shares, percent for counts and rates). ``precision.json`` in the sweep directory says
 which it was: precision reached, or budget spent and the widest interval left.
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +27,18 @@ from experiments import store
 STATUS = "precision.json"
 
 
-def widths(runs: pd.DataFrame, reference: str) -> pd.DataFrame:
+def widths(runs: pd.DataFrame, reference: str, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """The scorecard of ``runs`` with each cell's interval width in plain units."""
     from experiments import compare, report
     done = runs[runs["status"].isin(compare.DONE)]
-    card = report.scorecard(compare.scenario_means(done), compare.paired_differences(done, reference))
+    card = report.scorecard(compare.scenario_means(done), compare.paired_differences(done, reference), events)
     return card.assign(width=card["effect_hi"] - card["effect_lo"])
 
 
-def status(runs: pd.DataFrame, reference: str, precision: float, budget: int) -> dict[str, Any]:
+def status(runs: pd.DataFrame, reference: str, precision: float, budget: int,
+           events: pd.DataFrame | None = None) -> dict[str, Any]:
     """Whether every estimable headline interval is narrower than ``precision``; the widest one."""
-    card = widths(runs, reference)
+    card = widths(runs, reference, events)
     estimable = card[~card["too_few"]]
     seeds = int(runs["seed"].nunique())
     result: dict[str, Any] = {"precision": precision, "seeds": seeds, "budget": budget,
@@ -71,8 +71,10 @@ def check_reference(jobs: Sequence[Sequence[str]], reference: str) -> None:
 def check(config: Any, reference: str, precision: float, budget: int) -> dict[str, Any]:
     """After a batch: the status of the sweep so far, written to ``precision.json`` and shown."""
     sweep_dir = Path(config.hydra.sweep.dir)
-    runs = store.runs_table(store.job_records(sweep_dir), store.cache_dir(config.results_dir))
-    result = status(runs, reference, precision, budget)
+    from experiments import report
+    cache = store.cache_dir(config.results_dir)
+    runs = store.runs_table(store.job_records(sweep_dir), cache)
+    result = status(runs, reference, precision, budget, report.count_events(store.days_table(runs, cache)))
     store.write_json(sweep_dir / STATUS, result)
     print(f"seeds=auto: {result['seeds']} seeds, widest interval {_widest(result)}; "
           f"target {precision:g}", file=sys.stderr)

@@ -94,6 +94,8 @@ COLUMNS: tuple[Column, ...] = (
            ("per maand", "a month")),
 )
 
+EVENTS = {c.events for c in COLUMNS if c.events}
+
 WORDS = {
     "title": ("Wat levert elke regeling op?", "What does each arrangement change?"),
     "scenario": ("regeling", "arrangement"),
@@ -103,7 +105,7 @@ WORDS = {
     "how": ("Elke cel: het verschil met <b>{ref}</b> en een 95%-interval. pp = procentpunt (bij "
             "aandelen), % = procent van het niveau bij {ref}. <b>Gekleurd en vet met ✱ alleen waar het "
             "effect standhoudt na Holm-correctie</b> voor alle {m} vergelijkingen in deze tabel (kans op "
-            "één of meer valse meldingen samen ≤ 5%); grijs = niet aantoonbaar. Blauw = hoger, oranje = "
+            "één of meer valse bevindingen samen ≤ 5%); grijs = niet aantoonbaar. Blauw = hoger, oranje = "
             "lager; hoe donkerder, hoe groter. “te weinig” = te weinig gebeurtenissen om iets te zeggen.",
             "Each cell: the difference from <b>{ref}</b> with a 95% interval. pp = percentage points (for "
             "shares), % = percent of the level under {ref}. <b>Coloured, bold and marked ✱ only where the "
@@ -130,7 +132,6 @@ WORDS = {
     "to": ("tot", "to"),
     "few_events": ("voor {x} zijn er te weinig gebeurtenissen om iets te zeggen",
                    "for {x} there are too few events to tell"),
-    "precision": ("Aantal runs gekozen op precisie", "Number of runs chosen by precision"),
 }
 
 
@@ -151,10 +152,14 @@ def event_totals(sweep_dir: Path) -> pd.DataFrame | None:
     path = sweep_dir / "days.parquet"
     if not path.exists():
         return None
-    wanted = {c.events for c in COLUMNS if c.events}
-    columns = [n for n in pq.read_schema(path).names if n in wanted]
-    days = pd.read_parquet(path, columns=[*SETTING, "scenario", *columns])
-    return days.groupby([*SETTING, "scenario"]).sum(numeric_only=True)
+    columns = [n for n in pq.read_schema(path).names if n in EVENTS]
+    return count_events(pd.read_parquet(path, columns=[*SETTING, "scenario", *columns]))
+
+
+def count_events(days: pd.DataFrame) -> pd.DataFrame:
+    """Per setting and scenario, the total of every scorecard event count in a per-day table."""
+    columns = [c for c in days.columns if c in EVENTS]
+    return days.groupby([*SETTING, "scenario"])[columns].sum()
 
 
 def p_values(difference, lo, hi, n) -> np.ndarray:

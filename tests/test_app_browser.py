@@ -41,7 +41,7 @@ def server():
     proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "workshop/app.py", "--host", "127.0.0.1",
                              "--port", str(port), "--production"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine takes long to import solara, mesa and hydra
     while True:
         if proc.poll() is not None:
             log.close()
@@ -54,7 +54,7 @@ def server():
                 proc.kill()
                 proc.wait()
                 log.close()
-                pytest.fail("solara server did not start within 60 s")
+                pytest.fail("solara server did not start within 180 s")
             time.sleep(0.3)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
