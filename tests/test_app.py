@@ -16,7 +16,7 @@ import workshop.app as app
 from experiments import report, schema
 from sim.outcomes import summarise
 from sim.params import FIELDS
-from test_experiments import cli, sweep_dirs
+from test_experiments import run_cli, sweep_dirs
 from workshop import render as r
 from sim.chat import MESSAGE_KINDS
 from sim.outcomes import HEADLINE, OUTCOME_NAMES
@@ -129,9 +129,14 @@ def test_compare_mode_runs_two_arrangements_on_the_same_situations():
 
 def test_app_and_sweep_simulate_the_same_parameters_for_every_case_and_scenario(tmp_path):
     """A real sweep over every case x scenario (a runner that simulates nothing), against the app."""
-    done = cli("-m", "case=glob(*)", "scenario=glob(*)", "seed=0", "days=1", "compare=false",
-               "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", results=tmp_path)
-    assert done.returncode == 0, done.stderr
+    proc = run_cli("-m", "case=glob(*)", "scenario=glob(*)", "seed=0", "days=1", "compare=false",
+                   "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", results=tmp_path)
+    try:  # 50 Hydra jobs: about a minute, several on a machine that is busy
+        _, err = proc.communicate(timeout=900)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
     runs = pd.read_parquet(sweep_dirs(tmp_path)[0] / "runs.parquet")
     assert len(runs) == len(app.cases()) * len(SCENARIOS) and set(runs["status"]) == {"ok"}
     for row in runs.itertuples():
