@@ -280,7 +280,7 @@ def overview_figure(means: pd.DataFrame, key: Sequence, reference: str) -> Figur
 
 # --- command line -------------------------------------------------------------------------------
 def compare(source: Path, reference: str = "baseline", out: Path | None = None) -> str:
-    """Write the tables and figures of ``source``'s runs; return the Markdown of the headlines."""
+    """Write the tables, figures and report of ``source``'s runs; return the text scorecard."""
     runs, sweep = load_runs(source)
     if runs.empty:
         raise SystemExit(f"no completed runs in {sweep}")
@@ -300,7 +300,8 @@ def compare(source: Path, reference: str = "baseline", out: Path | None = None) 
             for group in sim.HEADLINE:
                 headline_figure(d[d["outcome"].isin(GROUPS[group])], m, group, key, reference).savefig(
                     out / f"{group}{suffix}.png", dpi=110)
-    return markdown(means, diffs, reference, sweep, groups=tuple(sim.HEADLINE)) + f"\nwritten to {out}"
+    from experiments import report  # the decision maker's page and the text scorecard
+    return report.write(sweep, out, means, diffs, reference)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -221,7 +221,8 @@ class SweepCallback(Callback):
         if config.compare and len(failed) < len(runs):
             from experiments import compare  # here, so that jobs need not import matplotlib
             try:
-                compare.main([str(sweep_dir), "--reference", REFERENCE])
+                compare.main([str(sweep_dir), "--reference",
+                              config.hydra.sweeper.get("reference", REFERENCE)])
             except SystemExit as error:  # e.g. every run of the reference scenario failed
                 print(f"no comparison: {error}", file=sys.stderr)
                 _sweep_errors.append("the comparison could not be made")

@@ -15,3 +15,25 @@ def slow_run(params: sim.Params, seed: int, days: int) -> sim.RunResult:
     import time
     time.sleep(2)
     return sim.run(params, seed=seed, days=days)
+
+
+NOISE_SD = 0.02     # standard deviation of every share outcome of noise_runner
+LEVEL = 100.0       # level of every other outcome of noise_runner; its standard deviation is 2
+
+
+def noise_runner(params: sim.Params, seed: int, days: int):
+    """No model and no effect: every outcome is a fixed level plus independent normal noise per
+    (parameters, seed, outcome), so no scenario differs from another except by chance."""
+    import hashlib
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    digest = hashlib.sha256(json.dumps([params.to_dict(), seed], sort_keys=True).encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    noise = rng.standard_normal(len(sim.OUTCOME_NAMES))
+    summary = {name: (0.5 + NOISE_SD * z) if name.endswith("_share") else LEVEL + 2.0 * z
+               for name, z in zip(sim.OUTCOME_NAMES, noise)}
+    return sim.RunResult(params=params, seed=seed, days=pd.DataFrame({"day": range(days)}),
+                         summary=summary, situations=pd.DataFrame())

@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 import solara
 
-import sim.app as app
-from sim import app_render as r
+import pandas as pd
+import yaml
+from hydra import compose, initialize_config_dir
+
+import workshop.app as app
+from experiments import report, schema
+from sim.outcomes import summarise
+from sim.params import FIELDS
+from test_experiments import run_cli, sweep_dirs
+from workshop import render as r
 from sim.chat import MESSAGE_KINDS
 from sim.outcomes import HEADLINE, OUTCOME_NAMES
 from sim.params import SCENARIOS
@@ -29,7 +37,7 @@ def test_every_headline_outcome_and_scenario_has_dutch_and_english_words():
         assert set(names) <= set(HEADLINE[headline]), "plots draw only that headline's own outcomes"
     for names in HEADLINE.values():
         for name in names:
-            assert name in r.OUTCOME_WORDS, f"translate outcome {name!r} in sim/app_render.py"
+            assert name in r.OUTCOME_WORDS, f"translate outcome {name!r} in workshop/render.py"
     assert set(r.OUTCOME_WORDS) <= set(OUTCOME_NAMES)
     assert set(SCENARIOS) <= set(r.SCENARIO_NAMES)
 
@@ -102,7 +110,8 @@ def test_invalid_seed_is_a_message_not_a_crash(text):
 
 def test_invalid_case_and_parameter_are_messages():
     assert "no case named" in app.Workshop(case="atlantis").error
-    assert "deterrence" in app.Workshop(deterrence=2.0).error
+    assert "ambiguous_suspicion_prob" in app.Workshop(ambiguous_suspicion_prob=2.0).error
+    assert "no slider for deterrence" in app.Workshop(deterrence=0.5).error
 
 
 def test_compare_mode_runs_two_arrangements_on_the_same_situations():
@@ -118,13 +127,68 @@ def test_compare_mode_runs_two_arrangements_on_the_same_situations():
     assert len(w.arms[0].recent) == 10 and set(w.arms[1].total) == set(OUTCOME_NAMES)
 
 
-def test_parameters_compose_case_then_moved_sliders_then_scenario():
-    lastage = app.conf_values("case", "lastage")
-    p = app.build_params("coverage_high", "lastage", {"bias_mean": 0.3, "deterrence": 0.4})
-    for name, value in lastage.items():
-        assert getattr(p, name) == value
-    assert p.deterrence == 0.4 and p.coverage == SCENARIOS["coverage_high"]["coverage"]
+def test_app_and_sweep_simulate_the_same_parameters_for_every_case_and_scenario(tmp_path):
+    """A real sweep over every case x scenario (a runner that simulates nothing), against the app."""
+    proc = run_cli("-m", "case=glob(*)", "scenario=glob(*)", "seed=0", "days=1", "compare=false",
+                   "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", results=tmp_path)
+    try:  # 50 Hydra jobs: about a minute, several on a machine that is busy
+        _, err = proc.communicate(timeout=900)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
+    runs = pd.read_parquet(sweep_dirs(tmp_path)[0] / "runs.parquet")
+    assert len(runs) == len(app.cases()) * len(SCENARIOS) and set(runs["status"]) == {"ok"}
+    for row in runs.itertuples():
+        swept = {name: getattr(row, f"param_{name}") for name in FIELDS}
+        assert app.build_params(row.scenario, row.case).to_dict() == swept, (row.case, row.scenario)
+
+
+def test_a_moved_slider_is_a_command_line_override_and_an_unmoved_one_changes_nothing():
+    moved = {"observe_prob": 0.33, "alertness_memory_days": 20.0}
+    p = app.build_params("coverage_high", "lastage", app.moved_sliders({**moved, "fear_baseline": app.START.fear_baseline}))
+    with initialize_config_dir(config_dir=str(app.CONF), version_base="1.3"):
+        cfg = compose("config", overrides=["case=lastage", "scenario=coverage_high", "params.observe_prob=0.33",
+                                           "params.alertness_memory_days=20.0"])
+    assert p == schema.to_params(cfg) and p.observe_prob == 0.33 and p.coverage == SCENARIOS["coverage_high"]["coverage"]
     assert set(app.cases()) >= {"generic", "lastage"} and app.cases()[0] == "generic"
+
+
+def test_sliders_are_the_sensitivity_rankings_first_parameters_over_its_ranges():
+    ranking = yaml.safe_load((app.CONF / "sensitivity" / "top_parameters.yaml").read_text())["overall"]
+    arranged = {k for v in SCENARIOS.values() for k in v}
+    assert app.SLIDERS == [p["name"] for p in ranking if p["name"] not in arranged][:app.N_SLIDERS]
+    for name in app.SLIDERS:
+        slider = app.MODEL_PARAMS[name]
+        assert (slider.min, slider.max) == tuple(app.BOUNDS[name]) and slider.value == getattr(app.START, name)
+        assert slider.min <= slider.value <= slider.max
+
+
+def test_next_incident_runs_on_to_a_day_with_a_signal():
+    w = app.Workshop(seed="3")
+    days = w.next_incident()
+    assert w.day == days and w.arms[0].signalled_today()
+    assert w.arms[0].model.day_table()["situations_signalled"].iloc[:-1].sum() == 0  # the first one
+    assert len(w.arms[0].recent) == days
+
+
+def test_one_year_and_its_summary_in_the_reports_words():
+    w = app.Workshop(arrangement="baseline", compare="officer_in_group", seed="4")
+    w.step()
+    w.run_year()
+    a, b = w.arms
+    assert w.day == app.YEAR and len(a.recent) == app.YEAR and a.total == summarise(a.model.day_table())
+    assert a.recent[-1]["follow_up_share"] == summarise(a.model.day_table().tail(30))["follow_up_share"]
+    nl, en = w.summary("nl"), w.summary("en")
+    assert nl[0].startswith("Na 365 dagen: het aandeel misdrijven dat gezien en gemeld wordt:")
+    assert "per maand" in nl[0] and "a month" in en[0]
+    assert en[-1].startswith("One simulated world") and any("under Officer in the group" in t for t in en)
+    card = w.scorecard("en")
+    effects = report.run_effects(a.total, b.total, "officer_in_group").set_index("outcome")
+    for outcome in effects.index:
+        assert f'data-outcome="{outcome}"' in card
+    assert "✱" not in card  # one world: nothing is marked as holding
+    assert app.Workshop().scorecard("nl") == ""
 
 
 # -- the page, rendered without a browser ---------------------------------------------------------
@@ -148,6 +212,13 @@ def _select(rc, label, value):
     rc.find(v.Select, label=label).widget.v_model = value
 
 
+def test_next_incident_and_one_year_buttons(page):
+    page.find(v.Btn, children=["Volgend incident"]).widget.click()
+    assert "dag 0 ·" not in _texts(page) and "Na " in _markup(page)
+    page.find(v.Btn, children=["Eén jaar"]).widget.click()
+    assert "dag 365 ·" in _texts(page) and "Na 365 dagen" in _markup(page)
+
+
 def test_step_advances_the_day_and_redraws(page):
     assert "dag 0" in _texts(page)
     step = page.find(v.Btn, children=["Step"]).widget
@@ -164,6 +235,7 @@ def test_scenario_change_and_reset_change_the_model(page):
     _select(page, "Vergelijk met B / Compare with B", "no_admin")
     page.find(v.Btn, children=["Reset"]).widget.click()
     assert _texts(page).count("dag 0 ·") == 2 and "B: Geen beheerder" in _texts(page)
+    assert 'table class="card"' in _markup(page) and "Scorecard tot nu toe" in _texts(page)
 
 
 def test_invalid_seed_in_the_page_shows_a_message(page):

@@ -50,6 +50,10 @@ WORDS = {
     "outcome": ("uitkomst", "outcome"),
     "invalid": ("Ongeldige invoer, het model is niet gestart", "Invalid input, the model did not start"),
     "press_reset": ("Pas de invoer aan en druk op RESET.", "Correct the input and press RESET."),
+    "next_incident": ("Volgend incident", "Next incident"),
+    "one_year": ("Eén jaar", "One year"),
+    "summary": ("Samenvatting in woorden", "Summary in words"),
+    "scorecard": ("Scorecard tot nu toe: B vergeleken met A", "Scorecard so far: B compared with A"),
     "same_seed": ("Zelfde seed: in beide buurten gebeuren dezelfde situaties.",
                   "Same seed: the same situations happen in both neighbourhoods."),
 }
@@ -66,6 +70,21 @@ SCENARIO_NAMES = {
     "coverage_low": ("Lage dekking (10%)", "Low coverage (10%)"),
     "coverage_high": ("Hoge dekking (50%)", "High coverage (50%)"),
     "no_group": ("Geen buurtapp (geen groep, geen beheerder)", "No group at all (no members, no admin)"),
+}
+
+# The parameters the sliders may offer (the sensitivity ranking's first few), in plain words.
+PARAMETER_WORDS = {
+    "ambiguous_suspicion_prob": ("Argwaan", "Suspicion"),
+    "observe_prob": ("Opmerken", "Noticing"),
+    "ambiguous_rate": ("Twijfelgevallen", "Ambiguous cases"),
+    "alertness_memory_days": ("Alert (dagen)", "Alert (days)"),
+    "fear_baseline": ("Angst", "Fear"),
+    "fear_suspicion_gain": ("Angst → argwaan", "Fear → suspicion"),
+    "sight_range": ("Zicht (huizen)", "Sight (houses)"),
+    "alertness_baseline": ("Alertheid", "Alertness"),
+    "home_day_share": ("Thuis", "At home"),
+    "call_112_prob": ("Belt 112", "Calls 112"),
+    "post_prob": ("Post in app", "Posts in app"),
 }
 
 ROLE_NAMES = {"resident": ("Bewoner", "Resident"), "admin": ("Beheerder", "Admin"),
@@ -199,6 +218,11 @@ def word(key: str, lang: str) -> str:
 
 def scenario_name(name: str, lang: str) -> str:
     return _pick(SCENARIO_NAMES[name], lang) if name in SCENARIO_NAMES else name
+
+
+def parameter_label(name: str) -> str:
+    """A slider's bilingual label (the sidebar does not switch language)."""
+    return " / ".join(PARAMETER_WORDS[name]) if name in PARAMETER_WORDS else name
 
 
 def outcome_label(name: str, lang: str) -> str:

@@ -1,11 +1,14 @@
 """The workshop app: watch a neighbourhood and its WhatsApp group, or compare two arrangements.
 
-Start it with ``solara run sim/app.py`` (see docs/app.md). Mesa's SolaraViz provides the sidebar
-(play / step / reset, speed, the inputs below); the main area is drawn here from ``sim.app_render``.
+Start it with ``solara run workshop/app.py`` (see docs/app.md). Mesa's SolaraViz provides the sidebar
+(play / step / reset, speed, the inputs below); the main area is drawn here from ``workshop.render``.
 
-Parameter values compose as in the experiments (conf/config.yaml): calibration → case → the
-sliders you moved → scenario. Compare mode runs a second arrangement on the same seed, so the same
-situations happen in both neighbourhoods.
+Parameters are composed by Hydra from ``conf/`` exactly as a sweep composes them (calibration →
+case → scenario → the sliders you moved, as ``params.<name>=`` overrides), so the app and a sweep with
+the same choices simulate the same parameters. The sliders are the parameters that matter most
+according to the sensitivity ranking (conf/sensitivity/top_parameters.yaml), over the ranges that
+analysis varied. Compare mode runs a second arrangement on the same seed, so the same situations
+happen in both neighbourhoods, and shows the report's scorecard of B against A so far.
 """
 
 from __future__ import annotations
@@ -18,49 +21,37 @@ import mesa
 import solara
 import solara.server.settings
 import yaml
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
 from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
+from omegaconf.errors import OmegaConfBaseException
 
-from sim import app_render as r
+from experiments import report, schema, sensitivity
 from sim.model import NeighbourhoodWatch
-from sim.outcomes import summarise
+from sim.outcomes import OUTCOMES, summarise
 from sim.params import FIELDS, SCENARIOS, Params
+from workshop import render as r
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs a line per step otherwise
 solara.server.settings.telemetry.mixpanel_enable = False  # workshops are often offline
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 NO_COMPARE = "—"
-WINDOW_DAYS = 30  # the live plots show the last month; the score table the whole run
-# The parameters a facilitator can change (behaviour, not the arrangement); a slider left at its
-# default leaves the calibrated or case value in place.
-KEY_PARAMS = ("bias_mean", "ambiguous_suspicion_prob", "call_112_prob", "post_prob",
-              "admin_availability", "deterrence")
+WINDOW_DAYS = 30    # the live plots show the last month; the score table the whole run
+YEAR = 365          # the facilitator's "one year" button
+INCIDENT_SEARCH_DAYS = 90  # "next incident" gives up after this many quiet days
+N_SLIDERS = 6
+COMPUTE = {o.name: o.compute for o in OUTCOMES}
+PLOTTED = sorted({name for names in r.PLOTTED.values() for name in names})
 
 language = solara.reactive("nl")
 colour_by = solara.reactive("fear")
 
 
-def conf_values(group: str, name: str) -> dict:
-    """Parameter values in conf/<group>/<name>.yaml (a plain mapping; empty file = none)."""
-    values = yaml.safe_load((CONF / group / f"{name}.yaml").read_text()) or {}
-    if not isinstance(values, dict):
-        raise ValueError(f"conf/{group}/{name}.yaml is not a mapping of parameter names to values")
-    return values
-
-
 def cases() -> list[str]:
     names = sorted(p.stem for p in (CONF / "case").glob("*.yaml"))
     return ["generic"] + [n for n in names if n != "generic"]
-
-
-def calibration() -> str:
-    """The calibration the experiments use by default (conf/config.yaml), or none."""
-    try:
-        defaults = yaml.safe_load((CONF / "config.yaml").read_text()).get("defaults", [])
-    except FileNotFoundError:
-        return "none"
-    return next((d["calibration"] for d in defaults if isinstance(d, dict) and "calibration" in d), "none")
 
 
 def parse_seed(text) -> int:
@@ -74,14 +65,43 @@ def parse_seed(text) -> int:
     return seed
 
 
-def build_params(arrangement: str, case: str, overrides: dict) -> Params:
-    values = {}
-    if (CONF / "case" / f"{case}.yaml").exists():
-        values.update(conf_values("case", case))
-    elif case != "generic":
+def _override(name: str, value) -> str:
+    return f"params.{name}={int(round(value)) if FIELDS[name].type in ('int', int) else float(value)}"
+
+
+def build_params(arrangement: str, case: str, moved: dict | None = None) -> Params:
+    """The parameters a sweep would run with ``case=<case> scenario=<arrangement>
+    params.<name>=<value>...``: the same Hydra composition of conf/ and the same validation."""
+    if case not in cases():
         raise ValueError(f"no case named {case!r} in conf/case/")
-    moved = {k: v for k, v in overrides.items() if v != FIELDS[k].default}
-    return Params.preset(arrangement, calibration=calibration(), **{**values, **moved})
+    if arrangement not in SCENARIOS:
+        raise ValueError(f"no scenario named {arrangement!r} in conf/scenario/")
+    overrides = [f"case={case}", f"scenario={arrangement}",
+                 *(_override(k, v) for k, v in (moved or {}).items())]
+    try:
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            cfg = compose("config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        raise ValueError(str(e).splitlines()[0]) from None
+    return schema.to_params(cfg)
+
+
+def slider_names(n: int = N_SLIDERS) -> list[str]:
+    """The ``n`` parameters the sensitivity ranking puts first overall, leaving out those an
+    arrangement sets (they are what compare mode compares)."""
+    ranking = yaml.safe_load((CONF / "sensitivity" / "top_parameters.yaml").read_text())
+    arranged = {k for values in SCENARIOS.values() for k in values}
+    return [p["name"] for p in ranking["overall"] if p["name"] not in arranged][:n]
+
+
+SLIDERS = slider_names()
+START = build_params("baseline", "generic")     # the slider positions: the calibrated generic case
+BOUNDS = dict(zip(SLIDERS, sensitivity.problem(START, SLIDERS)["bounds"]))
+
+
+def moved_sliders(values: dict) -> dict:
+    """The sliders moved from their start; an unmoved slider keeps the case's or calibration's value."""
+    return {k: v for k, v in values.items() if abs(v - getattr(START, k)) > 1e-12}
 
 
 @dataclass
@@ -106,11 +126,18 @@ class Arm:
             self._background = (edges, r.map_background(self.xy, self.streets, ties))
         return self._background[1]
 
-    def step(self) -> None:
-        self.model.step()
-        days = self.model.day_table()
-        self.recent.append(summarise(days.tail(WINDOW_DAYS)))
-        self.total = summarise(days)
+    def step(self, days: int = 1) -> None:
+        """Run ``days`` days; the plots get each day's last-month values, the table the whole run."""
+        for _ in range(days):
+            self.model.step()
+        table = self.model.day_table()
+        for end in range(len(table) - days + 1, len(table) + 1):
+            window = table.iloc[max(0, end - WINDOW_DAYS):end]
+            self.recent.append({name: COMPUTE[name](window) for name in PLOTTED})
+        self.total = summarise(table)
+
+    def signalled_today(self) -> bool:
+        return any(s.signalled for s in self.model.today)
 
 
 class Workshop(mesa.Model):
@@ -120,21 +147,17 @@ class Workshop(mesa.Model):
     """
 
     def __init__(self, arrangement: str = "baseline", compare: str = NO_COMPARE, case: str = "generic",
-                 seed="42", bias_mean: float = FIELDS["bias_mean"].default,
-                 ambiguous_suspicion_prob: float = FIELDS["ambiguous_suspicion_prob"].default,
-                 call_112_prob: float = FIELDS["call_112_prob"].default,
-                 post_prob: float = FIELDS["post_prob"].default,
-                 admin_availability: float = FIELDS["admin_availability"].default,
-                 deterrence: float = FIELDS["deterrence"].default):
-        super().__init__()
-        overrides = dict(bias_mean=bias_mean, ambiguous_suspicion_prob=ambiguous_suspicion_prob,
-                         call_112_prob=call_112_prob, post_prob=post_prob,
-                         admin_availability=admin_availability, deterrence=deterrence)
+                 seed="42", scenario=None, **sliders: float):
+        super().__init__(scenario=scenario)  # Mesa's own scenario object, which SolaraViz passes back
         self.case, self.arms, self.error = case, [], None
         try:
+            unknown = set(sliders) - set(SLIDERS)
+            if unknown:
+                raise ValueError(f"no slider for {', '.join(sorted(unknown))}")
             self.seed = parse_seed(seed)
             names = [arrangement] + ([compare] if compare != NO_COMPARE else [])
-            self.arms = [Arm(n, NeighbourhoodWatch(build_params(n, case, overrides), seed=self.seed))
+            moved = moved_sliders(sliders)
+            self.arms = [Arm(n, NeighbourhoodWatch(build_params(n, case, moved), seed=self.seed))
                          for n in names]
         except (ValueError, OSError, yaml.YAMLError) as e:
             self.error = str(e)
@@ -148,10 +171,47 @@ class Workshop(mesa.Model):
         for arm in self.arms:
             arm.step()
 
+    def next_incident(self, limit: int = INCIDENT_SEARCH_DAYS) -> int:
+        """Run on to the next day on which something is signalled in any arm; return the days run."""
+        for n in range(1, limit + 1):
+            self.step()
+            if any(arm.signalled_today() for arm in self.arms):
+                return n
+        return limit
 
-def _slider(name: str, label: str) -> Slider:
-    lo, hi = FIELDS[name].metadata["range"]
-    return Slider(label, FIELDS[name].default, lo, hi, 0.01)
+    def run_year(self) -> None:
+        """Run on to the end of the first year (365 days), quickly (the plots are filled in at once)."""
+        days = YEAR - self.day
+        if days > 0:
+            for arm in self.arms:
+                arm.step(days)
+
+    def summary(self, lang: str) -> list[str]:
+        """The run so far in the report's words: levels, and in compare mode B against A."""
+        if not self.arms:
+            return []
+        a = self.arms[0]
+        lines = report.level_sentences(a.total, self.day, lang)
+        if len(self.arms) > 1:
+            b = self.arms[1]
+            lines += report.pair_sentences(report.run_effects(a.total, b.total),
+                                           r.scenario_name(a.arrangement, lang), r.scenario_name(b.arrangement, lang),
+                                           lang)
+        return lines
+
+    def scorecard(self, lang: str) -> str:
+        """Compare mode: the report's scorecard row of B against A over the run so far."""
+        if len(self.arms) < 2:
+            return ""
+        a, b = self.arms
+        return report.scorecard_table(report.run_effects(a.total, b.total, b.arrangement), [b.arrangement], lang)
+
+
+def _slider(name: str) -> Slider:
+    lo, hi = BOUNDS[name]
+    integer = FIELDS[name].type in ("int", int)
+    step = 1 if integer else round((hi - lo) / 100, 4) or 0.0001
+    return Slider(r.parameter_label(name), getattr(START, name), lo, hi, step, dtype=int if integer else float)
 
 
 MODEL_PARAMS = {
@@ -161,12 +221,7 @@ MODEL_PARAMS = {
                 "label": "Vergelijk met B / Compare with B"},
     "case": {"type": "Select", "value": "generic", "values": cases(), "label": "Wijk / Case"},
     "seed": {"type": "InputText", "value": "42", "label": "Seed"},
-    "bias_mean": _slider("bias_mean", "Vooroordeel / Bias"),
-    "ambiguous_suspicion_prob": _slider("ambiguous_suspicion_prob", "Argwaan / Suspicion of innocents"),
-    "call_112_prob": _slider("call_112_prob", "Belt 112 / Calls 112"),
-    "post_prob": _slider("post_prob", "Post in app / Posts in app"),
-    "admin_availability": _slider("admin_availability", "Beheerder beschikbaar / Admin available"),
-    "deterrence": _slider("deterrence", "Afschrikking / Deterrence"),
+    **{name: _slider(name) for name in SLIDERS},
 }
 
 
@@ -214,7 +269,7 @@ def ArmPane(arm: Arm, index: int, day: int, case: str, side_by_side: bool):
 def Main(model: solara.Reactive):
     update_counter.get()  # redraw after every step (Mesa's ModelController bumps it)
     lang, workshop = language.value, model.value
-    solara.Style(r.CHAT_CSS)
+    solara.Style(r.CHAT_CSS + report.CARD_CSS)
     if workshop.error:
         solara.Error(f"{r.word('invalid', lang)}: {workshop.error}. {r.word('press_reset', lang)}",
                      classes=["bs-error"])
@@ -225,6 +280,16 @@ def Main(model: solara.Reactive):
             ArmPane(arm, i, workshop.day, workshop.case, side_by_side=len(arms) == 1)
     if len(arms) > 1:
         solara.Text(r.word("same_seed", lang), style={"font-style": "italic"})
+    with solara.Row():
+        solara.Button(r.word("next_incident", lang), on_click=lambda: (workshop.next_incident(), force_update()),
+                      classes=["bs-next-incident"])
+        solara.Button(r.word("one_year", lang), on_click=lambda: (workshop.run_year(), force_update()),
+                      classes=["bs-one-year"], disabled=workshop.day >= YEAR)
+    with solara.Card(r.word("summary", lang)):
+        _html("".join(f"<p>{r.html.escape(t)}</p>" for t in workshop.summary(lang)), classes=["bs-summary"])
+    if len(arms) > 1:
+        with solara.Card(r.word("scorecard", lang)):
+            _html(workshop.scorecard(lang), classes=["bs-scorecard"])
     series = [(a.arrangement, a.recent) for a in arms]
     with solara.Card(r.word("last_30", lang)):
         with solara.Columns([1, 1, 1, 1]):
