@@ -238,7 +238,11 @@ def compare(source: Path, reference: str = "baseline", out: Path | None = None) 
             for group in sim.HEADLINE:
                 headline_figure(d[d["outcome"].isin(GROUPS[group])], m, group, key, reference).savefig(
                     out / f"{group}{suffix}.png", dpi=110)
-    return markdown(means, diffs, reference, sweep, groups=tuple(sim.HEADLINE)) + f"\nwritten to {out}"
+    text = markdown(means, diffs, reference, sweep, groups=tuple(sim.HEADLINE))
+    if (runs["calibration"] == "posterior").any():   # effects over the posterior draws (issue 12)
+        from experiments import posterior_effects
+        text += "\n" + posterior_effects.write(runs, reference, out)
+    return text + f"\nwritten to {out}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
