@@ -6,8 +6,9 @@ of the effect under both parameter and stochastic uncertainty. For every outcome
 module reports, over the seeds:
 
 - the mean effect and the central 95% interval of the per-seed effects;
-- P(sign): the share of draws whose effect has the sign of the mean;
-- a verdict: *robust* when P(sign) >= 0.95, otherwise *flips inside the posterior*;
+- P(sign): the share of draws whose effect has the sign of the mean (a zero effect does not count);
+- a verdict: *robust* when P(sign) >= 0.95; **flips inside the posterior** when at least 5% of the
+  draws have the opposite sign; *often zero* otherwise; *zero in every draw* when nothing changes;
 - the parameters the effect depends on most: Spearman rank correlation of the per-seed effect with
   each parameter that varies across the draws (``param_*`` columns of the runs table).
 
@@ -31,11 +32,18 @@ DRIVERS = 3
 
 
 def sign_probability(effects: np.ndarray) -> float:
-    """Share of draws with the sign of the mean (a zero draw counts half)."""
+    """Share of draws with the (non-zero) sign of the mean."""
     sign = np.sign(effects.mean())
-    if sign == 0:
-        return 0.5
-    return float(np.mean(np.sign(effects) == sign) + 0.5 * np.mean(effects == 0))
+    return float(np.mean(np.sign(effects) == sign)) if sign != 0 else 0.0
+
+
+def verdict(effects: np.ndarray) -> str:
+    if np.all(effects == 0):
+        return "zero in every draw"
+    if sign_probability(effects) >= ROBUST:
+        return "robust"
+    opposite = np.mean(np.sign(effects) == -np.sign(effects.mean()))
+    return "flips inside the posterior" if opposite >= 1 - ROBUST else "often zero"
 
 
 def drivers(effects: pd.Series, params: pd.DataFrame, top: int = DRIVERS) -> list[tuple[str, float]]:
@@ -76,7 +84,7 @@ def effects(runs: pd.DataFrame, reference: str = "baseline") -> pd.DataFrame:
                              "scenario": scenario, "reference": reference, "draws": len(x),
                              "effect": float(x.mean()), "lo95": float(np.quantile(x, 0.025)),
                              "hi95": float(np.quantile(x, 0.975)), "p_sign": p,
-                             "verdict": "robust" if p >= ROBUST else "flips inside the posterior",
+                             "verdict": verdict(x),
                              "drivers": "; ".join(f"{n} ({r:+.2f})" for n, r in top)})
     return pd.DataFrame(rows)
 
@@ -86,13 +94,14 @@ def markdown(table: pd.DataFrame) -> str:
             "Each seed ran under its own parameter draw from the posterior (the same for every scenario). "
             "Effect: mean of the per-seed paired differences; 95%: central interval of those differences "
             "(parameter and stochastic uncertainty together); P(sign): share of draws with the sign shown. "
-            f"**Flips inside the posterior** marks an effect whose sign holds in fewer than {ROBUST:.0%} of "
-            "the draws. Drivers: parameters most rank-correlated (Spearman) with the effect."]
+            f"*Robust*: that sign in at least {ROBUST:.0%} of the draws; **flips inside the posterior**: the "
+            f"opposite sign in at least {1 - ROBUST:.0%}; *often zero*: neither. Drivers: parameters most "
+            "rank-correlated (Spearman) with the effect across the draws."]
     if table.empty:
         return "\n".join(head + ["", "No posterior runs with a reference scenario."]) + "\n"
     parts = head
     for (case, days), t in table.groupby(["case", "days"], sort=False):
-        flips = t[(t.verdict != "robust") & t.headline.notna()]
+        flips = t[(t.verdict == "flips inside the posterior") & t.headline.notna()]
         parts += ["", f"## case {case}, {days} days, {int(t.draws.max())} draws", "",
                   f"Headline effects that flip inside the posterior: {len(flips)} of "
                   f"{int(t.headline.notna().sum())}."]
@@ -103,7 +112,7 @@ def markdown(table: pd.DataFrame) -> str:
             parts += ["", f"### {headline}", "",
                       "| outcome | scenario | effect | 95% | P(sign) | verdict | drivers |", "|---|---|---|---|---|---|---|"]
             parts += [f"| {r.outcome} | {r.scenario} | {r.effect:+.3g} | [{r.lo95:.3g}, {r.hi95:.3g}] | "
-                      f"{r.p_sign:.2f} | {'**' + r.verdict + '**' if r.verdict != 'robust' else r.verdict} | "
+                      f"{r.p_sign:.2f} | {'**' + r.verdict + '**' if r.verdict.startswith('flips') else r.verdict} | "
                       f"{r.drivers} |" for r in h.itertuples()]
     return "\n".join(parts) + "\n"
 

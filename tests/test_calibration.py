@@ -314,14 +314,18 @@ def test_posterior_effects_show_sign_probability_drivers_and_flips():
     robust, flips = sim.OUTCOME_NAMES[0], sim.OUTCOME_NAMES[1]
     moved[robust] = out[robust] + 1 + 2 * x          # always up, more so with x
     moved[flips] = out[flips] + (y - 0.3)            # sign depends on y
+    unchanged = sim.OUTCOME_NAMES[2]
+    moved[unchanged] = out[unchanged]
     runs = pd.concat([ref, base.assign(scenario="s", **moved)], ignore_index=True)
     table = posterior_effects.effects(runs).set_index("outcome")
     assert table.loc[robust, "verdict"] == "robust" and table.loc[robust, "p_sign"] == 1
     assert table.loc[robust, "drivers"].startswith("x (+")
     assert table.loc[robust, "lo95"] > 1
-    assert table.loc[flips, "verdict"] == "flips inside the posterior"
+    assert table.loc[flips, "verdict"] == "flips inside the posterior" and table.loc[flips, "p_sign"] < 0.95
     assert table.loc[flips, "drivers"].startswith("y (+")
+    assert table.loc[unchanged, "verdict"] == "zero in every draw"
     assert posterior_effects.effects(runs.assign(calibration="calibrated")).empty
+    assert "flips inside the posterior" in posterior_effects.markdown(table.reset_index())
 
 
 # -- recovery ------------------------------------------------------------------------------------------
