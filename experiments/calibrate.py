@@ -262,7 +262,7 @@ def generations_table(history: pyabc.History) -> pd.DataFrame:
     pops = pops[pops.t >= 0].rename(columns={"samples": "studies"})
     ess = [pyabc.weighted_statistics.effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
            for t in pops.t]
-    return pops[["t", "epsilon", "studies", "particles"]].assign(
+    return pops[["t", "epsilon", "studies", "particles", "wall_time"]].assign(
         acceptance=lambda d: d.particles / d.studies, ess=ess).reset_index(drop=True)
 
 
@@ -545,7 +545,8 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
     }
     summary["elapsed_minutes"] = (time.time() - start) / 60
-    summary["studies_per_second"] = summary["abc_studies"] / max(abc_minutes * 60, 1e-9)
+    # from the history's own wall times, so a continued run reports the rate of all its sessions
+    summary["studies_per_second"] = float(gens.studies.sum() / max(gens.wall_time.astype(float).sum(), 1e-9))
     summary["values"] = write_preset(run_dir / "calibrated.yaml", post, summary, carried)
     posterior.write_sample(run_dir / "posterior.csv", prior, theta, w, carried, rng,
                            header(summary, post, carried, "Posterior sample (weighted particles)"))

@@ -32,7 +32,8 @@ from experiments import calibrate, store
 from experiments.calibrate import Prior, Settings, StudyModel, final_sample, simulate_targets, weighted_quantile
 from experiments.study import TARGETS_FILE, Design, load_yaml
 
-RECOVERED = 0.8   # mean 90%-interval width ratio below which a parameter counts as recovered
+RECOVERED = 0.8   # mean 90%-interval width ratio below which a parameter counts as recovered ...
+COVERAGE = 0.8    # ... if its 90% intervals also cover the truth this often (else: overconfident)
 
 
 def synthetic_targets(base: sim.Params, prior: Prior, design: Design, targets: list[dict],
@@ -84,9 +85,12 @@ def per_parameter(table: pd.DataFrame) -> pd.DataFrame:
     """Coverage of the 90% interval and mean width ratio per parameter, with a verdict."""
     g = table.groupby("parameter", sort=False)
     out = pd.DataFrame({"coverage90": g.covered.mean(), "width_ratio": g.width_ratio.mean(),
-                        "width_ratio_max": g.width_ratio.max(), "sets": g.size()}).reset_index()
-    out["verdict"] = np.where(out.width_ratio < RECOVERED, "recovered (narrower than the prior)",
-                              "not recovered (prior-wide)")
+                        "width_ratio_max": g.width_ratio.max(), "mean_ess": g.ess.mean(),
+                        "sets": g.size()}).reset_index()
+    narrow = out.width_ratio < RECOVERED
+    out["verdict"] = np.where(narrow & (out.coverage90 >= COVERAGE), "recovered",
+                              np.where(narrow, "overconfident (narrow but misses the truth)",
+                                       "not recovered (prior-wide)"))
     return out
 
 
@@ -111,9 +115,15 @@ def report(summary: dict, params: pd.DataFrame, corr: pd.DataFrame) -> str:
         f"synthetic targets ({', '.join(summary['targets'])}) and an ABC-SMC calibration "
         f"(population {summary['population']}, at most {summary['studies_per_set']} studies) tried to find "
         f"the truth again. Windows x{summary['months_scale']:g}. {summary['minutes']:.1f} min in all. Width ratio: posterior 90% interval / prior "
-        f"90% interval (z-space); below {RECOVERED} the parameter counts as recovered. A calibrated 90% "
-        "interval should cover the truth in about 90% of sets.", "",
+        f"90% interval (z-space). *Recovered*: mean width ratio below {RECOVERED} and coverage of at "
+        f"least {COVERAGE}; *overconfident*: narrower, but the intervals miss the truth too often (too few "
+        "particles: the effective sample size is in the table); otherwise *not recovered*. A calibrated "
+        "90% interval covers the truth in about 90% of sets.", "",
         md(params), "",
+        *([f"**Caution:** the mean effective sample size of the final populations is "
+           f"{params.mean_ess.min():.0f}; below 50 the intervals are too noisy for these verdicts to mean "
+           "much. Run with a larger --population and --max-studies.", ""]
+          if params.mean_ess.min() < 50 else []),
         "## Posterior correlations (mean over sets, |r| >= 0.3): combinations the targets fix", "",
         md(corr) if len(corr) else "None.", ""])
 
