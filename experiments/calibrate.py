@@ -361,7 +361,7 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
         "do not edit by hand.",
         f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}) on the simulated "
         "six-group study (experiments/study.py):",
-        f"#   population {s['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
+        f"#   population {summary['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
         f"generations ({summary['stop_reason']}), {summary['elapsed_minutes']:.1f} min.",
         f"# Model: git {summary['model']}. Re-run the calibration when the model changes.",
         f"# Targets (conf/targets/targets.yaml): {', '.join(summary['fitted'])}.",
@@ -543,6 +543,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         + 3 * settings.predictive_runs + settings.point_runs,
         "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
+        "population": int(gens.particles.iloc[-1]),   # as run (a continued run keeps its first size)
     }
     summary["elapsed_minutes"] = (time.time() - start) / 60
     # from the history's own wall times, so a continued run reports the rate of all its sessions
