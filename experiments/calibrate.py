@@ -1,22 +1,29 @@
-"""Calibrate the behavioural parameters to the six study groups by ABC-SMC, and report.
+"""Calibrate the behavioural parameters to the six study groups by ABC-SMC (pyabc), and report.
 
-    python -m experiments.calibrate            # default: about 20 minutes on an idle 2-core machine
-    python -m experiments.calibrate --quick    # CI smoke run: about a minute, results not meaningful
-    python -m experiments.calibrate --budget 0.6 --workers 4   # fewer studies, more processes (busy machine)
+    python -m experiments.calibrate                    # default: >= 10,000 simulated studies
+    python -m experiments.calibrate --quick            # CI smoke run (under 2 minutes); not meaningful
+    python -m experiments.calibrate --run-dir DIR      # continue a stopped calibration in DIR
+    python -m experiments.calibrate --adopt            # also install the result (point preset, posterior)
 
 Reads the targets and study design (conf/targets/targets.yaml) and the priors
 (conf/targets/priors.yaml); simulates the six-group study (experiments/study.py) for each parameter
-set; runs ABC-SMC (experiments/abc.py). Writes ``results/calibration-<unique>/`` (report.md, figures,
-posterior and predictive tables) and, in default mode, the preset sim/calibrated.yaml.
-See docs/calibration.md.
+set; runs ABC-SMC with pyabc (adaptive distance, or with ``--acceptor stochastic`` per-target noise
+kernels: Poisson for small counts, normal otherwise). pyabc's history database (``history.db`` in the
+run directory) is written after every generation, so a killed run started again on the same
+directory continues from its last complete generation. Writes ``results/calibration-<unique>/``
+(report.md, figures, tables, the point preset ``calibrated.yaml``, installed with ``--adopt`` as sim/calibrated.yaml, and the weighted posterior sample
+``posterior.csv``). See docs/calibration.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import logging
 import math
 import os
+import shutil
 import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,96 +35,80 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
+import pyabc
+from pyabc.distance import SCALE_LOG, StochasticKernel
+from scipy import stats as st
 
 import sim
-from experiments import abc, cli, store
-from experiments.study import (CONF, PRIORS_FILE, STUDY_HYPERPARAMETERS, TARGETS_FILE, Design, load_yaml,
-                               measure, run_study, validate_targets)
+from experiments import posterior, store
+from experiments.study import (CONF, PRIORS_FILE, STUDY_HYPERPARAMETERS, TARGETS_FILE, Design,
+                               active_targets, inactive_targets, load_yaml, measure,
+                               require_measurable, run_study, validate_targets)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
 
-PRESET_FILE = sim.params.CALIBRATED_FILE  # the package's calibration: one default for API and CLI
+PRESET_FILE = sim.params.CALIBRATED_FILE  # the package's point calibration: one default for API and CLI
+ROOT = CONF.parent
+ADOPTED_PRESET = PRESET_FILE
 NAN_MISS = 3.0       # a target the run cannot measure (e.g. a share of zero reports) counts as a 3-sd miss
+POISSON_FLOOR = 0.5  # a simulated count of 0 is read as a mean of 0.5 in the Poisson kernel
 IDENTIFIED, WEAK = 0.5, 0.8   # posterior/prior 95%-interval width ratios: identified | weakly | prior-bound
 
 
+# -- priors -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Settings:
-    particles: int = 80
-    first_draws: int = 160             # generation 0: prior draws, the best `particles` kept
-    max_simulations: int = 1400        # studies in the main ABC (each ~2 CPU-seconds)
-    alpha: float = 0.5                 # tolerance = this quantile of the previous distances
-    predictive_runs: int = 50          # studies from the posterior (posterior predictive check)
-    point_runs: int = 16               # studies at the calibrated preset (posterior mean)
-    holdout: str = "groups_with_arrests"
-    holdout_particles: int = 40
-    holdout_first_draws: int = 80
-    holdout_max_simulations: int = 200
-    months_scale: float = 1.0          # < 1 simulates shorter windows (quick mode only)
-    seed: int = 20180601
+class Prior:
+    """Independent uniform priors, log-uniform where ``log``. The sampler works in z-space (log of
+    log-uniform parameters), where every prior is uniform."""
 
-
-DEFAULT = Settings()
-QUICK = Settings(particles=20, first_draws=40, max_simulations=110, predictive_runs=16, point_runs=6,
-                 holdout_particles=12, holdout_first_draws=24, holdout_max_simulations=24,
-                 months_scale=0.2)
-
-
-def scaled(settings: Settings, factor: float) -> Settings:
-    """Every particle and study count times ``factor`` (at least 4 each)."""
-    counts = ("particles", "first_draws", "max_simulations", "predictive_runs", "point_runs",
-              "holdout_particles", "holdout_first_draws", "holdout_max_simulations")
-    return replace(settings, **{c: max(4, round(getattr(settings, c) * factor)) for c in counts})
-
-
-# -- the simulator handed to the ABC: a study per parameter row, all targets measured ------------------
-def _study_stats(job) -> list[float]:
-    base, names, design, targets, theta, seed = job
-    values = dict(zip(names, theta))
-    study = {k: values.pop(k) for k in list(values) if k in STUDY_HYPERPARAMETERS}
-    records = run_study(base.replace(**values), design, int(seed), study)
-    return [measure(t, records, design) for t in targets]
-
-
-@dataclass
-class Simulator:
-    """Maps parameter rows to (distance, all target values), in a process pool."""
-
-    base: sim.Params
     names: tuple[str, ...]
-    design: Design
-    targets: list[dict]
-    fitted: tuple[str, ...]           # names of the targets in the distance
-    pool: ProcessPoolExecutor | None = None
+    low: np.ndarray
+    high: np.ndarray
+    log: np.ndarray
 
-    def stats(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        jobs = [(self.base, self.names, self.design, self.targets, tuple(map(float, row)), s)
-                for row, s in zip(theta, seeds)]
-        mapper = self.pool.map if self.pool else map
-        return np.array(list(mapper(_study_stats, jobs)), dtype=float).reshape(len(jobs), len(self.targets))
+    @classmethod
+    def from_spec(cls, spec: dict[str, dict]) -> "Prior":
+        names = tuple(spec)
+        low = np.array([float(spec[n]["low"]) for n in names])
+        high = np.array([float(spec[n]["high"]) for n in names])
+        log = np.array([bool(spec[n].get("log", False)) for n in names])
+        if np.any(high <= low) or np.any(log & (low <= 0)):
+            bad = [n for n, lo, hi, lg in zip(names, low, high, log) if hi <= lo or (lg and lo <= 0)]
+            raise ValueError(f"prior(s) {bad}: need low < high (and low > 0 when log-uniform)")
+        return cls(names, low, high, log)
 
-    def distance(self, stats: np.ndarray) -> np.ndarray:
-        idx = [i for i, t in enumerate(self.targets) if t["name"] in self.fitted]
-        value = np.array([self.targets[i]["value"] for i in idx], dtype=float)
-        sd = np.array([self.targets[i]["sd"] for i in idx], dtype=float)
-        z = (stats[:, idx] - value) / sd
-        z = np.where(np.isnan(z), NAN_MISS, z)
-        return np.sqrt(np.mean(z ** 2, axis=1))
+    @property
+    def z_low(self) -> np.ndarray:
+        return self.to_z(self.low)
 
-    def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stats = self.stats(theta, seeds)
-        return self.distance(stats), stats
+    @property
+    def z_high(self) -> np.ndarray:
+        return self.to_z(self.high)
+
+    def to_z(self, theta: np.ndarray) -> np.ndarray:
+        return np.where(self.log, np.log(np.where(self.log, theta, 1.0)), theta)
+
+    def from_z(self, z: np.ndarray) -> np.ndarray:
+        return np.where(self.log, np.exp(z), z)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draws in natural units, shape (size, d)."""
+        return self.from_z(rng.uniform(self.z_low, self.z_high, size=(size, len(self.names))))
+
+    def distribution(self) -> pyabc.Distribution:
+        """The prior in z-space, for pyabc."""
+        return pyabc.Distribution(**{n: pyabc.RV("uniform", lo, hi - lo)
+                                     for n, lo, hi in zip(self.names, self.z_low, self.z_high)})
+
+    def label(self, j: int) -> str:
+        return f"{'log-' if self.log[j] else ''}U({self.low[j]:g}, {self.high[j]:g})"
 
 
-def pool(workers: int):
-    """A process pool of ``workers`` (spawned: safe beside threads), or no pool when 1."""
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else nullcontext()
-
-
-def load_prior(spec: dict | None = None) -> abc.Prior:
+def load_prior(spec: dict | None = None, section: tuple[str, ...] = ("params", "study")) -> Prior:
+    """The calibrated parameters' prior (``params`` and ``study``), or e.g. ``("carried",)``."""
     spec = spec or load_yaml(PRIORS_FILE)
-    prior = abc.Prior.from_spec({**spec["params"], **spec.get("study", {})})
+    prior = Prior.from_spec({k: v for s in section for k, v in (spec.get(s) or {}).items()})
     for name, lo, hi in zip(prior.names, prior.low, prior.high):
         if name not in STUDY_HYPERPARAMETERS:
             sim.params.check_value(name, float(lo))
@@ -125,40 +116,200 @@ def load_prior(spec: dict | None = None) -> abc.Prior:
     return prior
 
 
-def calibrate(simulator: Simulator, prior: abc.Prior, settings: Settings, rng: np.random.Generator,
-              particles: int, first_draws: int, max_simulations: int, label: str) -> abc.Result:
-    def progress(i, g):
-        print(f"  [{label}] generation {i}: tolerance {g.tolerance:.2f}, acceptance {g.acceptance:.2f}, "
-              f"{g.simulations} studies", flush=True)
-    return abc.abc_smc(simulator, prior, n=particles, n0=first_draws, max_simulations=max_simulations,
-                       alpha=settings.alpha, rng=rng, batch=max(2 * particles // 3, 4), on_generation=progress)
+# -- the simulator handed to pyabc: one study per parameter set --------------------------------------
+@dataclass(frozen=True)
+class StudyModel:
+    """pyabc model: z-space parameters -> the fitted targets' simulated values (one study)."""
+
+    base: sim.Params
+    prior: Prior
+    design: Design
+    targets: tuple[dict, ...]
+
+    def __call__(self, pars: dict) -> dict[str, float]:
+        theta = self.prior.from_z(np.array([pars[n] for n in self.prior.names], dtype=float))
+        values = simulate_targets(self.base, self.prior.names, self.design, self.targets, theta,
+                                  int(np.random.randint(0, 2**31 - 1)))
+        return {t["name"]: (t["value"] + NAN_MISS * t["sd"] if math.isnan(v) else v)
+                for t, v in zip(self.targets, values)}
 
 
-# -- summaries ---------------------------------------------------------------------------------------
-def posterior_table(result: abc.Result) -> pd.DataFrame:
-    prior = result.prior
-    q = result.quantiles([0.025, 0.5, 0.975])
+def simulate_targets(base: sim.Params, names, design: Design, targets, theta, seed: int) -> list[float]:
+    """One study at ``theta`` (natural units): every target's simulated value (NaN = unmeasurable)."""
+    values = dict(zip(names, map(float, theta)))
+    study = {k: values.pop(k) for k in list(values) if k in STUDY_HYPERPARAMETERS}
+    records = run_study(base.replace(**values), design, seed, study)
+    return [measure(t, records, design) for t in targets]
+
+
+def _study_job(job) -> list[float]:
+    return simulate_targets(*job)
+
+
+def predictive(base, prior: Prior, design: Design, targets: list[dict], theta: np.ndarray,
+               rng: np.random.Generator, executor) -> np.ndarray:
+    """Studies at each row of ``theta`` (natural units): shape (rows, targets)."""
+    seeds = rng.integers(0, 2**31 - 1, len(theta))
+    jobs = [(base, prior.names, design, targets, tuple(row), int(s)) for row, s in zip(theta, seeds)]
+    mapper = executor.map if executor else map
+    return np.array(list(mapper(_study_job, jobs)), dtype=float).reshape(len(jobs), len(targets))
+
+
+def process_pool(workers: int):
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else nullcontext()
+
+
+class NoiseKernel(StochasticKernel):
+    """Stochastic-acceptor kernel: the observed value of each target is a draw around the simulated
+    one: Poisson for small counts (``noise: poisson``), normal with the target's ``sd`` otherwise.
+    Returns the summed log density (Wilkinson 2013: ABC as exact inference under a noise model)."""
+
+    def __init__(self, targets: list[dict]):
+        super().__init__(ret_scale=SCALE_LOG, keys=[t["name"] for t in targets])
+        self.poisson = np.array([t.get("noise", "normal") == "poisson" for t in targets])
+        self.sd = np.array([float(t["sd"]) for t in targets])
+
+    def initialize(self, t, get_sample, x_0, total_sims):
+        super().initialize(t=t, get_sample=get_sample, x_0=x_0, total_sims=total_sims)
+        if self.pdf_max is None:
+            self.pdf_max = self(x_0, x_0)
+
+    def __call__(self, x, x_0, t=None, par=None) -> float:  # noqa: ARG002 - pyabc's signature
+        sim_, obs = (np.array([d[k] for k in self.keys], dtype=float) for d in (x, x_0))
+        normal = st.norm.logpdf(obs, sim_, self.sd)
+        poisson = st.poisson.logpmf(np.round(obs), np.maximum(sim_, POISSON_FLOOR))
+        return float(np.sum(np.where(self.poisson, poisson, normal)))
+
+
+# -- settings -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    population: int = 500
+    max_studies: int = 10_000          # studies in the main ABC-SMC
+    max_generations: int = 40
+    min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
+    acceptor: str = "distance"         # distance: adaptive p-norm | stochastic: NoiseKernel
+    predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
+    point_runs: int = 20               # studies at the point preset (posterior mean)
+    holdout: str = "lastage"           # the case whose targets the hold-out calibration leaves out
+    holdout_population: int = 200
+    holdout_max_studies: int = 2_500
+    months_scale: float = 1.0          # < 1 simulates shorter windows (quick mode only)
+    seed: int = 20180601
+
+
+DEFAULT = Settings()
+QUICK = Settings(population=10, max_studies=30, max_generations=3, predictive_runs=6, point_runs=2,
+                 holdout_population=6, holdout_max_studies=12, months_scale=0.2)
+
+
+def scaled(settings: Settings, factor: float) -> Settings:
+    """Every population and study count times ``factor`` (at least 4 each)."""
+    counts = ("population", "max_studies", "predictive_runs", "point_runs", "holdout_population",
+              "holdout_max_studies")
+    return replace(settings, **{c: max(4, round(getattr(settings, c) * factor)) for c in counts})
+
+
+# -- the ABC-SMC run -----------------------------------------------------------------------------------
+def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, max_studies: int,
+            workers: int, label: str = "calibration") -> pyabc.History:
+    """Run (or continue, if ``db`` holds a run to the same targets) ABC-SMC; return its history."""
+    observed = {t["name"]: float(t["value"]) for t in model.targets}
+    sampler = (pyabc.SingleCoreSampler() if workers <= 1
+               else pyabc.MulticoreEvalParallelSampler(n_procs=workers))
+    if settings.acceptor == "stochastic":
+        method = dict(distance_function=NoiseKernel(list(model.targets)),
+                      acceptor=pyabc.StochasticAcceptor(), eps=pyabc.Temperature())
+    elif settings.acceptor == "distance":
+        method = dict(distance_function=pyabc.AdaptivePNormDistance(
+            p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100))
+    else:
+        raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
+    smc = pyabc.ABCSMC(model, model.prior.distribution(), population_size=population, sampler=sampler,
+                       **method)
+    url = f"sqlite:///{db}"
+    done_generations = 0
+    if db.exists():
+        history = pyabc.History(url, _id=1)
+        stored = history.observed_sum_stat()
+        if set(stored) != set(observed) or any(abs(stored[k] - observed[k]) > 1e-12 for k in observed):
+            raise SystemExit(f"{db} holds a calibration to other targets; use a new --run-dir")
+        done_generations = history.max_t + 1
+        if history.total_nr_simulations >= max_studies or done_generations >= settings.max_generations:
+            print(f"  [{label}] {db} is complete ({done_generations} generations, "
+                  f"{history.total_nr_simulations} studies)", flush=True)
+            return history
+        print(f"  [{label}] continuing {db}: {done_generations} generations, "
+              f"{history.total_nr_simulations} studies done", flush=True)
+        smc.load(url, 1)
+    else:
+        np.random.seed(settings.seed)   # reproducible with one worker (workers reseed themselves)
+        smc.new(url, observed)
+    return smc.run(minimum_epsilon=None, min_acceptance_rate=settings.min_acceptance,
+                   max_total_nr_simulations=max_studies,
+                   max_nr_populations=settings.max_generations - done_generations)
+
+
+def final_sample(history: pyabc.History, prior: Prior) -> tuple[np.ndarray, np.ndarray]:
+    """The last generation: particles in natural units (rows) and normalised weights."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    theta = prior.from_z(df[list(prior.names)].to_numpy(dtype=float))
+    return theta, np.asarray(w, dtype=float) / np.sum(w)
+
+
+def generations_table(history: pyabc.History) -> pd.DataFrame:
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0].rename(columns={"samples": "studies"})
+    ess = [pyabc.weighted_statistics.effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
+           for t in pops.t]
+    return pops[["t", "epsilon", "studies", "particles", "wall_time"]].assign(
+        acceptance=lambda d: d.particles / d.studies, ess=ess).reset_index(drop=True)
+
+
+# -- summaries -----------------------------------------------------------------------------------------
+def weighted_quantile(x: np.ndarray, w: np.ndarray, qs) -> np.ndarray:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order])
+    cw = (cw - 0.5 * w[order]) / cw[-1]
+    return np.interp(qs, cw, x[order])
+
+
+def posterior_table(prior: Prior, theta: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+    """Per parameter: mean, median, 95% interval and its width relative to the prior's (z-space)."""
+    q = np.column_stack([weighted_quantile(theta[:, j], w, [0.025, 0.5, 0.975]) for j in range(theta.shape[1])])
     zq = prior.to_z(q)
-    prior_width = 0.95 * (prior.z_high - prior.z_low)
-    ratio = (zq[2] - zq[0]) / prior_width
-    verdict = np.where(ratio < IDENTIFIED, "identified", np.where(ratio < WEAK, "weakly identified",
-                                                                   "prior-bound (not identified)"))
+    ratio = (zq[2] - zq[0]) / (0.95 * (prior.z_high - prior.z_low))
+    verdict = np.where(ratio < IDENTIFIED, "identified",
+                       np.where(ratio < WEAK, "weakly identified", "prior-bound (not identified)"))
     return pd.DataFrame({
-        "parameter": prior.names, "kind": ["study" if n in STUDY_HYPERPARAMETERS else "model"
-                                           for n in prior.names],
-        "prior": [f"{'log-' if lg else ''}U({lo:g}, {hi:g})" for lo, hi, lg in
-                  zip(prior.low, prior.high, prior.log)],
-        "mean": result.mean(), "median": q[1], "low95": q[0], "high95": q[2],
+        "parameter": prior.names,
+        "kind": ["study" if n in STUDY_HYPERPARAMETERS else "model" for n in prior.names],
+        "prior": [prior.label(j) for j in range(len(prior.names))],
+        "mean": w @ theta, "median": q[1], "low95": q[0], "high95": q[2],
         "width_ratio": ratio, "verdict": verdict})
 
 
-def predictive_table(targets: list[dict], stats: np.ndarray, fitted: tuple[str, ...]) -> pd.DataFrame:
+def correlations(prior: Prior, theta: np.ndarray, w: np.ndarray, threshold: float = 0.3) -> pd.DataFrame:
+    """Weighted posterior correlations (z-space) with |r| >= threshold: the combinations the data fix."""
+    z = prior.to_z(theta)
+    r = np.atleast_2d(np.cov(z, rowvar=False, aweights=w))
+    sd = np.sqrt(np.diag(r))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = r / np.outer(sd, sd)
+    rows = [{"a": prior.names[i], "b": prior.names[j], "r": float(r[i, j])}
+            for i in range(len(sd)) for j in range(i + 1, len(sd)) if abs(r[i, j]) >= threshold]
+    return pd.DataFrame(rows, columns=["a", "b", "r"]).sort_values("r", key=abs, ascending=False,
+                                                                  ignore_index=True)
+
+
+def predictive_table(targets: list[dict], stats: np.ndarray, fitted: set[str]) -> pd.DataFrame:
     rows = []
     for i, t in enumerate(targets):
         x = stats[:, i][~np.isnan(stats[:, i])]
         lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95]) if len(x) else (np.nan,) * 3
-        rows.append({"target": t["name"], "case": t["case"], "use": "calibrate" if t["name"] in fitted
-                     else ("held out" if t["use"] == "calibrate" else "check"),
+        rows.append({"target": t["name"], "case": t["case"],
+                     "use": "calibrate" if t["name"] in fitted else
+                     ("held out" if t["use"] == "calibrate" else "check"),
                      "target_value": _target_text(t), "sim_median": med, "sim_q5": lo, "sim_q95": hi,
                      "met": _met(t, lo, med, hi)})
     return pd.DataFrame(rows)
@@ -177,46 +328,21 @@ def _met(t: dict, lo: float, med: float, hi: float) -> bool:
         return False
     if "range" in t:
         a, b = t["range"]
-        return (a is None or med >= a) and (b is None or med <= b)
+        return bool((a is None or med >= a) and (b is None or med <= b))
     return bool(lo <= t["value"] <= hi)
 
 
-# -- outputs -----------------------------------------------------------------------------------------
-def write_preset(path: Path, table: pd.DataFrame, settings: Settings, fitted: tuple[str, ...],
-                 elapsed_min: float, result: abc.Result) -> dict[str, float]:
-    model = table[table.kind == "model"]
-    values = {r.parameter: _round(r.mean) for r in model.itertuples()}
-    sim.Params().replace(**values)  # validates
-    today = dt.date.today().isoformat()
-    lines = [
-        "# The point calibration (calibration=calibrated): the defaults of sim.Params.preset(), "
-        "sim.run() and the command line.",
-        "# Calibrated behavioural parameters: written by `python -m experiments.calibrate` "
-        f"on {today}; do not edit by hand.",
-        "# Method: ABC-SMC (population Monte Carlo with adaptive tolerance and importance weights,",
-        "# Beaumont et al. 2009; experiments/abc.py) on a simulated six-group study (experiments/study.py),",
-        f"# {settings.particles} particles, {result.simulations} simulated studies, {len(result.generations)} "
-        f"generations, final tolerance {result.final.tolerance:.2f}, {elapsed_min:.1f} min in all.",
-        f"# Model: git {model_version()}. Re-run the calibration when the model changes.",
-        f"# Targets (conf/targets/targets.yaml): {', '.join(fitted)}.",
-        "# Priors: conf/targets/priors.yaml. Values are posterior means; docs/calibration.md explains.",
-        "# parameter: posterior mean [95% interval] (prior) - identified | weakly identified | prior-bound",
-    ]
-    for r in table.itertuples():
-        lines.append(f"#   {r.parameter}: {r.mean:.4g} [{r.low95:.4g}, {r.high95:.4g}] ({r.prior}) - {r.verdict}"
-                     + (" (study hyperparameter, not a model parameter)" if r.kind == "study" else ""))
-    lines += [f"{k}: {v}" for k, v in values.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return values
+def _resample(rng: np.random.Generator, theta: np.ndarray, w: np.ndarray, size: int) -> np.ndarray:
+    return theta[rng.choice(len(w), size=size, p=w)]
 
 
+# -- outputs -------------------------------------------------------------------------------------------
 def model_version() -> str:
     """The commit the model was calibrated at (and whether sim/ had uncommitted changes)."""
-    root = CONF.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "sim"], cwd=root, capture_output=True,
+        dirty = subprocess.run(["git", "status", "--porcelain", "sim"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
@@ -227,20 +353,61 @@ def _round(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def plot_predictive(path: Path, targets: list[dict], stats: np.ndarray, table: pd.DataFrame,
-                    prior_stats: np.ndarray | None) -> None:
+def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> list[str]:
+    """The provenance comment shared by the point preset and the posterior sample."""
+    s = summary["settings"]
+    lines = [
+        f"# {what}: written by `python -m experiments.calibrate` on {dt.date.today().isoformat()}; "
+        "do not edit by hand.",
+        f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}) on the simulated "
+        "six-group study (experiments/study.py):",
+        f"#   population {summary['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
+        f"generations ({summary['stop_reason']}), {summary['elapsed_minutes']:.1f} min.",
+        f"# Model: git {summary['model']}. Re-run the calibration when the model changes.",
+        f"# Targets (conf/targets/targets.yaml): {', '.join(summary['fitted'])}.",
+    ]
+    if summary["inactive"]:
+        lines.append("# NOT used (outcome missing in this model): "
+                     + "; ".join(f"{k} {v}" for k, v in summary["inactive"].items()) + ".")
+    lines += [
+        "# Calibrated (posterior mean [95% interval] (prior) - identified | weakly identified | prior-bound):",
+        *[f"#   {r.parameter}: {r.mean:.4g} [{r.low95:.4g}, {r.high95:.4g}] ({r.prior}) - {r.verdict}"
+          + (" (study hyperparameter, not a model parameter)" if r.kind == "study" else "")
+          for r in table.itertuples()],
+        "# Carried forward, not calibrated (the six cases cannot inform them): drawn from their prior in",
+        "# the posterior sample, left at the model default in the point preset:",
+        *[f"#   {n}: {carried.label(j)} (conf/targets/priors.yaml: carried)" for j, n in enumerate(carried.names)],
+        "# Every other parameter: its documented default in sim/params.py. docs/calibration.md explains.",
+    ]
+    return lines
+
+
+def write_preset(path: Path, table: pd.DataFrame, summary: dict, carried: Prior) -> dict[str, float]:
+    """The point calibration: a mapping parameter -> posterior mean, with a provenance header."""
+    model = table[table.kind == "model"]
+    values = {r.parameter: _round(r.mean) for r in model.itertuples()}
+    sim.Params().replace(**values)  # validates
+    lines = header(summary, table, carried, "Point calibration (posterior means)")
+    store.atomic_write(path, lambda p: p.write_text("\n".join(lines + [f"{k}: {v}" for k, v in values.items()])
+                                                    + "\n"))
+    return values
+
+
+def plot_predictive(path: Path, targets: list[dict], pred: np.ndarray, table: pd.DataFrame,
+                    prior_pred: np.ndarray) -> None:
     k = len(targets)
     cols = 4
-    fig, axes = plt.subplots(math.ceil(k / cols), cols, figsize=(4 * cols, 2.6 * math.ceil(k / cols)))
+    fig, axes = plt.subplots(math.ceil(k / cols), cols, figsize=(4 * cols, 2.6 * math.ceil(k / cols)),
+                             squeeze=False)
     for ax, (i, t) in zip(axes.flat, enumerate(targets)):
-        x = stats[:, i][~np.isnan(stats[:, i])]
-        if prior_stats is not None:
-            p = prior_stats[:, i][~np.isnan(prior_stats[:, i])]
-            ax.hist(p, bins=25, color="0.85", label="prior predictive", density=True)
-        ax.hist(x, bins=25, color="tab:blue", alpha=0.7, label="posterior predictive", density=True)
+        p = prior_pred[:, i][~np.isnan(prior_pred[:, i])]
+        x = pred[:, i][~np.isnan(pred[:, i])]
+        bins = np.histogram_bin_edges(np.concatenate([p, x]) if len(p) + len(x) else [0, 1], bins=25)
+        ax.hist(p, bins=bins, color="0.85", label="prior predictive", density=True)
+        ax.hist(x, bins=bins, color="tab:blue", alpha=0.7, label="posterior predictive", density=True)
         if "range" in t:
             a, b = t["range"]
-            ax.axvspan(a if a is not None else ax.get_xlim()[0], b if b is not None else ax.get_xlim()[1],
+            ax.axvspan(a if a is not None else bins[0], b if b is not None else bins[-1],
                        color="tab:green", alpha=0.2, label="target range")
         if "value" in t:
             ax.axvline(t["value"], color="tab:red", lw=2, label="target")
@@ -255,17 +422,16 @@ def plot_predictive(path: Path, targets: list[dict], stats: np.ndarray, table: p
     plt.close(fig)
 
 
-def plot_posterior(path: Path, result: abc.Result) -> None:
-    prior, g = result.prior, result.final
+def plot_posterior(path: Path, prior: Prior, theta: np.ndarray, w: np.ndarray) -> None:
     d = len(prior.names)
     cols = 4
-    fig, axes = plt.subplots(math.ceil(d / cols), cols, figsize=(4 * cols, 2.4 * math.ceil(d / cols)))
+    fig, axes = plt.subplots(math.ceil(d / cols), cols, figsize=(4 * cols, 2.4 * math.ceil(d / cols)),
+                             squeeze=False)
     for j, ax in enumerate(axes.flat[:d]):
-        bins = np.linspace(prior.low[j], prior.high[j], 21)
+        bins = (np.geomspace if prior.log[j] else np.linspace)(prior.low[j], prior.high[j], 21)
         if prior.log[j]:
-            bins = np.geomspace(prior.low[j], prior.high[j], 21)
             ax.set_xscale("log")
-        ax.hist(g.theta[:, j], bins=bins, weights=g.weights, color="tab:blue", alpha=0.8)
+        ax.hist(theta[:, j], bins=bins, weights=w, color="tab:blue", alpha=0.8)
         ax.axhline(1 / 20, color="0.5", ls="--", lw=1)   # the prior's mass per bin
         ax.set_title(prior.names[j], fontsize=9)
         ax.tick_params(labelsize=7)
@@ -277,110 +443,150 @@ def plot_posterior(path: Path, result: abc.Result) -> None:
     plt.close(fig)
 
 
-def plot_holdout(path: Path, name: str, target: dict, held: np.ndarray, held_w: np.ndarray,
-                 prior_pred: np.ndarray, full_pred: np.ndarray) -> None:
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    bins = np.histogram_bin_edges(np.concatenate([prior_pred, held, full_pred]), bins=20)
-    ax.hist(prior_pred, bins=bins, density=True, color="0.85", label="prior predictive")
-    ax.hist(held, bins=bins, weights=held_w, density=True, alpha=0.7, label=f"calibrated without {name}")
-    ax.hist(full_pred, bins=bins, density=True, histtype="step", lw=2, label="calibrated on all targets")
-    ax.axvline(target["value"], color="tab:red", lw=2, label="observed")
-    ax.set_title(f"Hold-out check: {name}", fontsize=10)
-    ax.legend(fontsize=7)
+def plot_holdout(path: Path, names: list[str], targets: list[dict], held: np.ndarray,
+                 prior_pred: np.ndarray, full_pred: np.ndarray, case: str) -> None:
+    idx = [i for i, t in enumerate(targets) if t["name"] in names]
+    fig, axes = plt.subplots(1, len(idx), figsize=(5 * len(idx), 3.2), squeeze=False)
+    for ax, i in zip(axes.flat, idx):
+        parts = [a[:, i][~np.isnan(a[:, i])] for a in (prior_pred, held, full_pred)]
+        bins = np.histogram_bin_edges(np.concatenate(parts), bins=20)
+        ax.hist(parts[0], bins=bins, density=True, color="0.85", label="prior predictive")
+        ax.hist(parts[1], bins=bins, density=True, alpha=0.7, label=f"calibrated without {case}")
+        ax.hist(parts[2], bins=bins, density=True, histtype="step", lw=2, label="calibrated on all targets")
+        ax.axvline(targets[i]["value"], color="tab:red", lw=2, label="observed")
+        ax.set_title(targets[i]["name"], fontsize=10)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"Hold-out: calibrated without the {case} targets, predicting them", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def results_dir(root: Path) -> Path:
-    return store.new_results_dir(root, "calibration")
-
-
-def _weighted_interval(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
-    ok = ~np.isnan(x)
-    return tuple(abc.weighted_quantile(x[ok], w[ok] / w[ok].sum(), [0.05, 0.5, 0.95]))
-
-
-def run(settings: Settings, out_root: Path, write_conf: bool, workers: int,
-        spec: dict | None = None, prior: abc.Prior | None = None, base: sim.Params | None = None) -> dict:
-    """The whole calibration; returns a summary (also written to summary.json)."""
-    start = time.time()
-    spec = spec or load_yaml(TARGETS_FILE)
-    validate_targets(spec)
-    prior = prior or load_prior()
-    base = base or sim.Params()
-    design = Design.from_targets(spec, settings.months_scale)
-    targets = spec["targets"]
-    calib = tuple(t["name"] for t in targets if t["use"] == "calibrate")
-    if settings.holdout not in calib:
-        raise ValueError(f"hold-out target {settings.holdout!r} is not a calibration target {calib}")
-    out = results_dir(out_root)
-    rng = np.random.default_rng(settings.seed)
-    with pool(workers) as workers_pool:
-        simulator = Simulator(base, prior.names, design, targets, calib, workers_pool)
-        print(f"calibrating {len(prior.names)} parameters to {len(calib)} targets -> {out}", flush=True)
-        result = calibrate(simulator, prior, settings, rng, settings.particles, settings.first_draws,
-                           settings.max_simulations, "all targets")
-        post = posterior_table(result)
-        abc_minutes = (time.time() - start) / 60
-
-        # posterior predictive check: fresh studies from posterior draws, and at the preset itself
-        draws = result.resample(rng, settings.predictive_runs)
-        pred = simulator.stats(draws, rng.integers(0, 2**31 - 1, len(draws)))
-        mean_row = np.tile(result.mean(), (settings.point_runs, 1))
-        point = simulator.stats(mean_row, rng.integers(0, 2**31 - 1, settings.point_runs))
-        ppc = predictive_table(targets, pred, calib)
-        at_point = predictive_table(targets, point, calib)
-        ppc["met_at_preset"] = at_point["met"].values
-        ppc["preset_median"] = at_point["sim_median"].values
-
-        # hold-out: calibrate without one target, predict it
-        held_names = tuple(n for n in calib if n != settings.holdout)
-        held_sim = replace(simulator, fitted=held_names)
-        held = calibrate(held_sim, prior, settings, rng, settings.holdout_particles,
-                         settings.holdout_first_draws, settings.holdout_max_simulations, "hold-out")
-        h = [t["name"] for t in targets].index(settings.holdout)
-        held_pred = _weighted_interval(held.final.stats[:, h], held.final.weights)
-        holdout_target = targets[h]
-        holdout = {"target": settings.holdout, "observed": holdout_target["value"],
-                   "predicted_median": held_pred[1], "predicted_q5": held_pred[0], "predicted_q95": held_pred[2],
-                   "covered": bool(held_pred[0] <= holdout_target["value"] <= held_pred[2]),
-                   "prior_predictive": list(np.nanquantile(result.prior_stats[:, h], [0.05, 0.5, 0.95])),
-                   "posterior_table": posterior_table(held).to_dict(orient="records")}
-    elapsed = (time.time() - start) / 60
-
-    preset_path = PRESET_FILE if write_conf else out / "calibrated.yaml"
-    values = write_preset(preset_path, post, settings, calib, elapsed, result)
-    post.to_csv(out / "posterior_summary.csv", index=False)
-    pd.DataFrame(result.final.theta, columns=prior.names).assign(weight=result.final.weights,
-                                                                 distance=result.final.distances
-                                                                 ).to_csv(out / "posterior.csv", index=False)
-    ppc.to_csv(out / "predictive_check.csv", index=False)
-    plot_predictive(out / "predictive_check.png", targets, pred, ppc, result.prior_stats)
-    plot_posterior(out / "posterior.png", result)
-    plot_holdout(out / "holdout.png", settings.holdout, holdout_target, held.final.stats[:, h],
-                 held.final.weights, result.prior_stats[:, h][~np.isnan(result.prior_stats[:, h])],
-                 pred[:, h][~np.isnan(pred[:, h])])
-    summary = {"settings": asdict(settings), "elapsed_minutes": elapsed, "model": model_version(),
-               "cpu_minutes": _cpu_minutes(), "abc_minutes": abc_minutes,
-               "studies": result.simulations + held.simulations + len(pred) + len(point),
-               "generations": [{"tolerance": g.tolerance, "acceptance": g.acceptance, "studies": g.simulations,
-                                "ess": g.ess()} for g in result.generations],
-               "stop_reason": result.stop_reason, "preset": str(preset_path), "values": values,
-               "posterior": post.to_dict(orient="records"), "predictive": ppc.to_dict(orient="records"),
-               "holdout": holdout, "out": str(out)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    (out / "report.md").write_text(report(summary, post, ppc, holdout, result, held))
-    print(f"done in {elapsed:.1f} min: {out / 'report.md'}; preset {preset_path}", flush=True)
-    return summary
-
-
 def _cpu_minutes() -> float:
-    """CPU time of this process and its finished workers."""
     t = os.times()
     return (t.user + t.system + t.children_user + t.children_system) / 60
 
 
+# -- the whole calibration -----------------------------------------------------------------------------
+def fitted_targets(spec: dict, active_only: bool) -> tuple[list[dict], list[dict]]:
+    """(targets measured, calibration targets in the distance). Without ``active_only`` a calibration
+    target whose outcome the model lacks is an error naming it."""
+    validate_targets(spec)
+    measured = active_targets(spec)
+    calib = [t for t in spec["targets"] if t["use"] == "calibrate"]
+    if not active_only:
+        require_measurable(calib)
+    return measured, [t for t in calib if t in measured]
+
+
+def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = False,
+        spec: dict | None = None, prior: Prior | None = None, base: sim.Params | None = None,
+        recovery: dict | None = None) -> dict:
+    """The whole calibration in ``run_dir`` (continued if it has one); returns the summary."""
+    start = time.time()
+    spec = spec or load_yaml(TARGETS_FILE)
+    measured, calib = fitted_targets(spec, active_only)
+    inactive = inactive_targets(spec)
+    if inactive:
+        print("targets not used (outcome missing in this model): "
+              + "; ".join(f"{k} {v}" for k, v in inactive.items()), flush=True)
+    prior = prior or load_prior()
+    carried = load_prior(section=("carried",))
+    base = base or sim.Params()
+    design = Design.from_targets(spec, settings.months_scale)
+    fitted = {t["name"] for t in calib}
+    held_calib = [t for t in calib if t["case"] != settings.holdout]
+    held_names = [t["name"] for t in calib if t["case"] == settings.holdout]
+    if not held_names:
+        raise ValueError(f"hold-out case {settings.holdout!r} has no calibration target")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    rng = np.random.default_rng(settings.seed)
+    print(f"calibrating {len(prior.names)} parameters to {len(calib)} targets -> {run_dir}", flush=True)
+
+    history = abc_smc(StudyModel(base, prior, design, tuple(calib)), run_dir / "history.db", settings,
+                      settings.population, settings.max_studies, workers)
+    abc_minutes = (time.time() - start) / 60
+    theta, w = final_sample(history, prior)
+    post = posterior_table(prior, theta, w)
+    held_hist = abc_smc(StudyModel(base, prior, design, tuple(held_calib)), run_dir / "holdout.db",
+                        settings, settings.holdout_population, settings.holdout_max_studies, workers,
+                        label="hold-out")
+    held_theta, held_w = final_sample(held_hist, prior)
+    with process_pool(workers) as executor:
+        pred = predictive(base, prior, design, measured, _resample(rng, theta, w, settings.predictive_runs),
+                          rng, executor)
+        point = predictive(base, prior, design, measured, np.tile(w @ theta, (settings.point_runs, 1)),
+                           rng, executor)
+        prior_pred = predictive(base, prior, design, measured, prior.sample(rng, settings.predictive_runs),
+                                rng, executor)
+        held_pred = predictive(base, prior, design, measured,
+                               _resample(rng, held_theta, held_w, settings.predictive_runs), rng, executor)
+    ppc = predictive_table(measured, pred, fitted)
+    at_point = predictive_table(measured, point, fitted)
+    ppc["met_at_preset"] = at_point["met"].values
+    ppc["preset_median"] = at_point["sim_median"].values
+    holdout = predictive_table(measured, held_pred, {t["name"] for t in held_calib})
+    holdout = holdout[holdout.target.isin(held_names)].assign(
+        covered=lambda d: d.met, prior_q5=[np.nanquantile(prior_pred[:, i], 0.05) for i, t in
+                                           enumerate(measured) if t["name"] in held_names],
+        prior_q95=[np.nanquantile(prior_pred[:, i], 0.95) for i, t in enumerate(measured)
+                   if t["name"] in held_names]).drop(columns="met")
+    gens = generations_table(history)
+    summary = {
+        "settings": asdict(settings), "model": model_version(), "run_dir": str(run_dir),
+        "fitted": [t["name"] for t in calib], "inactive": inactive, "active_only": active_only,
+        "abc_studies": int(history.total_nr_simulations), "n_generations": int(history.max_t + 1),
+        "stop_reason": stop_reason(history, settings, settings.max_studies),
+        "holdout_studies": int(held_hist.total_nr_simulations),
+        "studies": int(history.total_nr_simulations + held_hist.total_nr_simulations)
+        + 3 * settings.predictive_runs + settings.point_runs,
+        "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
+        "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
+        "population": int(gens.particles.iloc[-1]),   # as run (a continued run keeps its first size)
+    }
+    summary["elapsed_minutes"] = (time.time() - start) / 60
+    # from the history's own wall times, so a continued run reports the rate of all its sessions
+    summary["studies_per_second"] = float(gens.studies.sum() / max(gens.wall_time.astype(float).sum(), 1e-9))
+    summary["values"] = write_preset(run_dir / "calibrated.yaml", post, summary, carried)
+    posterior.write_sample(run_dir / "posterior.csv", prior, theta, w, carried, rng,
+                           header(summary, post, carried, "Posterior sample (weighted particles)"))
+    post.to_csv(run_dir / "posterior_summary.csv", index=False)
+    corr = correlations(prior, theta, w)
+    corr.to_csv(run_dir / "posterior_correlations.csv", index=False)
+    ppc.to_csv(run_dir / "predictive_check.csv", index=False)
+    holdout.to_csv(run_dir / "holdout.csv", index=False)
+    plot_predictive(run_dir / "predictive_check.png", measured, pred, ppc, prior_pred)
+    plot_posterior(run_dir / "posterior.png", prior, theta, w)
+    plot_holdout(run_dir / "holdout.png", held_names, measured, held_pred, prior_pred, pred, settings.holdout)
+    store.write_json(run_dir / "summary.json", {**summary, "posterior": post.to_dict(orient="records"),
+                                                "predictive": ppc.to_dict(orient="records"),
+                                                "holdout": holdout.to_dict(orient="records")})
+    (run_dir / "report.md").write_text(report(summary, post, corr, ppc, holdout, gens, held_names, recovery))
+    print(f"done in {summary['elapsed_minutes']:.1f} min ({summary['abc_studies']} studies in the ABC, "
+          f"{summary['studies_per_second']:.2f} studies/s): {run_dir / 'report.md'}", flush=True)
+    return summary
+
+
+def stop_reason(history: pyabc.History, settings: Settings, max_studies: int) -> str:
+    gens = history.max_t + 1
+    if history.total_nr_simulations >= max_studies:
+        return f"study budget {max_studies} reached"
+    if gens >= settings.max_generations:
+        return f"{settings.max_generations} generations reached"
+    return f"acceptance fell below {settings.min_acceptance} (tolerance at the simulation noise)"
+
+
+def adopt(run_dir: Path, preset: Path = ADOPTED_PRESET, sample: Path = posterior.SAMPLE_FILE,
+          conf: Path = posterior.CONF_FILE) -> None:
+    """Install a calibration: its point preset, its posterior sample and the Hydra option for it."""
+    shutil.copyfile(run_dir / "calibrated.yaml", preset)
+    shutil.copyfile(run_dir / "posterior.csv", sample)
+    posterior.write_conf(sample, conf)   # validates the sample
+    print(f"adopted {run_dir}: point preset -> {preset}, posterior sample -> {sample}", flush=True)
+
+
+# -- the report ----------------------------------------------------------------------------------------
 def _md(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     fmt = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row] for row in df.itertuples(index=False)]
@@ -388,96 +594,130 @@ def _md(df: pd.DataFrame) -> str:
                      ["| " + " | ".join(r) + " |" for r in fmt])
 
 
-def report(summary: dict, post: pd.DataFrame, ppc: pd.DataFrame, holdout: dict, result: abc.Result,
-           held: abc.Result) -> str:
+def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFrame,
+           holdout: pd.DataFrame, gens: pd.DataFrame, held_names: list[str],
+           recovery: dict | None) -> str:
     s = summary["settings"]
     quick = s["months_scale"] < 1
     ident = post[post.verdict == "identified"].parameter.tolist()
     weak = post[post.verdict == "weakly identified"].parameter.tolist()
     bound = post[post.verdict.str.startswith("prior")].parameter.tolist()
-    fitted = ppc[ppc.use == "calibrate"]
-    checks = ppc[ppc.use != "calibrate"]
-    gens = pd.DataFrame(summary["generations"])
+    fitted, checks = ppc[ppc.use == "calibrate"], ppc[ppc.use != "calibrate"]
     lines = [
         f"# Calibration report ({'QUICK smoke run: windows shortened, results not meaningful' if quick else 'default'})",
         "",
-        f"Run time {summary['elapsed_minutes']:.1f} min ({summary['studies']} simulated six-group studies; "
-        f"main ABC {summary['abc_minutes']:.1f} min; {summary['cpu_minutes']:.1f} CPU-minutes). "
-        f"Model: git {summary['model']}. Preset written to `{summary['preset']}`.",
-        "Method: ABC-SMC (experiments/abc.py) over the study of experiments/study.py; targets and their "
-        "measurement in conf/targets/targets.yaml; priors in conf/targets/priors.yaml; see docs/calibration.md.",
-        "",
-        "## ABC generations",
-        "",
-        _md(gens),
-        "",
-        f"Stopped: {summary['stop_reason']}.",
-        "",
-        "## Posterior: which parameters the data identify",
-        "",
-        f"Width ratio = posterior 95% interval / prior 95% interval (log scale for log-uniform priors): "
-        f"below {IDENTIFIED} identified, below {WEAK} weakly identified, otherwise the data leave the "
-        "parameter at its prior.",
-        "",
-        f"- **Identified by the targets:** {', '.join(ident) or 'none'}",
-        f"- **Weakly identified:** {', '.join(weak) or 'none'}",
-        f"- **Stay at their prior (the targets do not inform them; their preset value is the prior "
-        f"mean, an assumption):** {', '.join(bound) or 'none'}",
-        "",
-        _md(post),
-        "",
-        "![posterior](posterior.png)",
-        "",
-        "## Posterior predictive check",
-        "",
-        f"{summary['settings']['predictive_runs']} studies with parameters drawn from the posterior, and "
-        f"{summary['settings']['point_runs']} at the preset (posterior mean). A point target is *met* when "
-        "it lies inside the central 90% of simulated values; a range target when the simulated median "
-        "lies in the range.",
-        "",
-        f"- Calibration targets met: {int(fitted.met.sum())} of {len(fitted)}"
-        + (f"; **not met: {', '.join(fitted[~fitted.met].target)}**" if (~fitted.met).any() else ""),
-        f"- Checks (design inputs, qualitative facts, held-out target) met: {int(checks.met.sum())} of "
-        f"{len(checks)}" + (f"; **not met: {', '.join(checks[~checks.met].target)}**"
-                            if (~checks.met).any() else ""),
-        "",
-        _md(ppc),
-        "",
-        "![predictive check](predictive_check.png)",
-        "",
-        "## Hold-out check",
-        "",
-        f"Calibrated again without `{holdout['target']}` ({held.simulations} studies, "
-        f"{len(held.generations)} generations), then predicted it from that posterior.",
-        "",
-        f"- observed: {holdout['observed']}",
-        f"- predicted (median, 90% interval): {holdout['predicted_median']:.3g} "
-        f"[{holdout['predicted_q5']:.3g}, {holdout['predicted_q95']:.3g}] - "
-        f"{'covers' if holdout['covered'] else 'does NOT cover'} the observed value",
-        f"- prior predictive (median, 90% interval): {holdout['prior_predictive'][1]:.3g} "
-        f"[{holdout['prior_predictive'][0]:.3g}, {holdout['prior_predictive'][2]:.3g}]",
-        "",
-        "![hold-out](holdout.png)",
+        f"Run time {summary['elapsed_minutes']:.1f} min; main ABC {summary['abc_studies']} simulated "
+        f"six-group studies in {summary['abc_minutes']:.1f} min ({summary['studies_per_second']:.2f} "
+        f"studies/s), hold-out {summary['holdout_studies']} studies; {summary['cpu_minutes']:.1f} "
+        f"CPU-minutes in this process and finished workers. Model: git {summary['model']}.",
+        f"Method: ABC-SMC with pyabc {pyabc.__version__} (acceptor: {s['acceptor']}), history in "
+        f"`{summary['run_dir']}/history.db` (a stopped run continues with `--run-dir`). Targets: "
+        "conf/targets/targets.yaml; priors: conf/targets/priors.yaml; see docs/calibration.md.",
         "",
     ]
+    if summary["inactive"]:
+        lines += ["**Targets not used, because this model lacks their outcome** (they become active "
+                  "when it exists):", "",
+                  *[f"- `{k}`: {v}" for k, v in summary["inactive"].items()], ""]
+    lines += [
+        "## ABC generations", "", _md(gens), "", f"Stopped: {summary['stop_reason']}.", "",
+        "## Posterior: which parameters the data identify", "",
+        f"Width ratio = posterior 95% interval / prior 95% interval (log scale for log-uniform priors): "
+        f"below {IDENTIFIED} identified, below {WEAK} weakly identified, otherwise the data leave the "
+        "parameter at its prior.", "",
+        f"- **Identified by the targets:** {', '.join(ident) or 'none'}",
+        f"- **Weakly identified:** {', '.join(weak) or 'none'}",
+        f"- **Stay at their prior:** {', '.join(bound) or 'none'}",
+        f"- **Carried forward, not calibrated** (drawn from their prior in the posterior sample): "
+        f"{', '.join(summary['carried']) or 'none'}",
+        *([f"- **Caution:** the final generation's effective sample size is {gens.ess.iloc[-1]:.0f}; "
+           "below 50 these verdicts are noise."] if gens.ess.iloc[-1] < 50 else []),
+        "", _md(post), "", "![posterior](posterior.png)", "",
+        "### Posterior correlations (z-space, |r| >= 0.3): combinations the data fix", "",
+        _md(corr) if len(corr) else "None: no pair of parameters is traded off against each other.", "",
+        "## Posterior predictive check", "",
+        f"{s['predictive_runs']} studies with parameters drawn from the posterior, and {s['point_runs']} at "
+        "the point preset (posterior mean). A point target is *met* when it lies inside the central 90% "
+        "of simulated values; a range target when the simulated median lies in the range.", "",
+        f"- Calibration targets met: {int(fitted.met.sum())} of {len(fitted)}"
+        + (f"; **not met: {', '.join(fitted[~fitted.met].target)}**" if (~fitted.met).any() else ""),
+        f"- Checks met: {int(checks.met.sum())} of {len(checks)}"
+        + (f"; **not met: {', '.join(checks[~checks.met].target)}**" if (~checks.met).any() else ""),
+        "", _md(ppc), "", "![predictive check](predictive_check.png)", "",
+        "## Hold-out: calibrated without the Lastage targets, predicting them", "",
+        f"A second calibration ({summary['holdout_studies']} studies) leaves out every target of case "
+        f"`{s['holdout']}` ({', '.join(held_names)}); its posterior predicts them. Covered = the observed "
+        "value lies in the central 90% of the prediction.", "",
+        _md(holdout), "", "![hold-out](holdout.png)", "",
+        "## Recovery: can the calibration find known parameters?", "",
+    ]
+    if recovery:
+        lines += [f"From `{recovery['out']}` ({recovery['n_sets']} parameter sets from the prior, "
+                  f"{recovery['studies_per_set']} studies each):", "",
+                  _md(pd.DataFrame(recovery["per_parameter"])), ""]
+    else:
+        lines += ["Not run with this calibration: `python -m experiments.recovery` writes it "
+                  "(pass `--recovery results/recovery-*/summary.json` to include it here).", ""]
+    lines += ["## What the six cases do and do not tell us", "", *plain_statement(summary, post, ppc, holdout), ""]
     return "\n".join(lines)
 
 
+def plain_statement(summary: dict, post: pd.DataFrame, ppc: pd.DataFrame, holdout: pd.DataFrame) -> list[str]:
+    ident = post[post.verdict != "prior-bound (not identified)"]
+    bound = post[post.verdict == "prior-bound (not identified)"].parameter.tolist()
+    fitted = ppc[ppc.use == "calibrate"]
+    out = [f"- The model reproduces {int(fitted.met.sum())} of the {len(fitted)} calibration targets "
+           "across its posterior."]
+    if len(ident):
+        out.append("- They narrow " + ", ".join(f"`{r.parameter}` (to {r.width_ratio:.0%} of its prior "
+                                                 "interval)" for r in ident.itertuples()) + ".")
+    else:
+        out.append("- They narrow no single parameter below 80% of its prior interval.")
+    if bound:
+        out.append(f"- They do not inform {', '.join(f'`{b}`' for b in bound)}: conclusions that depend on "
+                   "these carry their prior range (calibration=posterior draws them).")
+    out.append("- Crime prevention (`deterrence`) cannot be learnt from them (the study: \"could not be "
+               "established\"; no target counts prevented offences): it is carried forward from the "
+               "meta-analysis prior.")
+    missed = holdout[~holdout.covered].target.tolist()
+    out.append(f"- Without Lastage, the other five groups {'do not ' if missed else ''}predict Lastage's "
+               + ("figures" if not missed else ", ".join(f"`{m}`" for m in missed)) + " within 90%.")
+    if summary["inactive"]:
+        out.append(f"- {len(summary['inactive'])} target(s) wait for outcomes this model lacks; "
+                   "until then the fit says nothing about them.")
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
-    ap = cli.parser(__doc__.split("\n\n")[0], "sim/calibrated.yaml")
-    ap.add_argument("--holdout", default=None, help="calibration target to hold out")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="CI smoke run (under 2 minutes); implies --active-only")
+    ap.add_argument("--results-dir", default="results", help="where a new calibration-<unique>/ goes")
+    ap.add_argument("--run-dir", type=Path, help="run in (or continue) this directory")
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--acceptor", choices=("distance", "stochastic"), default=None)
+    ap.add_argument("--active-only", action="store_true",
+                    help="calibrate to the targets the model can measure, leaving out those whose outcome is missing")
+    ap.add_argument("--budget", type=float, default=1.0, help="scale every population and study count")
+    ap.add_argument("--max-studies", type=int, default=None, help="studies in the main ABC")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--budget", type=float, default=1.0,
-                    help="scale every particle and study count (e.g. 0.6 on a busy machine)")
+    ap.add_argument("--recovery", type=Path, help="a recovery summary.json to include in the report")
+    ap.add_argument("--adopt", action="store_true",
+                    help=f"install the result: point preset -> {ADOPTED_PRESET.relative_to(ROOT)}, "
+                    f"posterior sample -> {posterior.SAMPLE_FILE.relative_to(ROOT)}")
     args = ap.parse_args(argv)
     settings = QUICK if args.quick else DEFAULT
-    if args.holdout:
-        settings = replace(settings, holdout=args.holdout)
-    if args.seed is not None:
-        settings = replace(settings, seed=args.seed)
     if args.budget != 1.0:
         settings = scaled(settings, args.budget)
-    return run(settings, Path(args.results_dir), cli.writes_conf(args), args.workers)
+    changes = {k: v for k, v in (("acceptor", args.acceptor), ("seed", args.seed),
+                                 ("max_studies", args.max_studies)) if v is not None}
+    settings = replace(settings, **changes)
+    run_dir = args.run_dir or store.new_results_dir(Path(args.results_dir), "calibration")
+    recovery = json.loads(args.recovery.read_text()) if args.recovery else None
+    summary = run(settings, run_dir, args.workers, active_only=args.active_only or args.quick,
+                  recovery=recovery)
+    if args.adopt:
+        adopt(run_dir)
+    return summary
 
 
 if __name__ == "__main__":

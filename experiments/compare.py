@@ -300,8 +300,13 @@ def compare(source: Path, reference: str = "baseline", out: Path | None = None) 
             for group in sim.HEADLINE:
                 headline_figure(d[d["outcome"].isin(GROUPS[group])], m, group, key, reference).savefig(
                     out / f"{group}{suffix}.png", dpi=110)
+    posterior = None
+    if (runs["calibration"] == "posterior").any():   # effects over the posterior draws (issue 12)
+        from experiments import posterior_effects
+        posterior = posterior_effects.effects(runs, reference)
+        posterior_effects.write(posterior, out)
     from experiments import report  # the decision maker's page and the text scorecard
-    return report.write(sweep, out, means, diffs, reference)
+    return report.write(sweep, out, means, diffs, reference, posterior)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

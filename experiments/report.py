@@ -321,21 +321,20 @@ def pair_sentences(rows: pd.DataFrame, a: str, b: str, lang: str) -> list[str]:
 
 
 # --- what drives it ------------------------------------------------------------------------------
-def drivers(calibration: str, questions: Sequence[str], top: int = 3) -> tuple[list[str], str]:
+def drivers(calibration: str, questions: Sequence[str], outcomes: Sequence[str] = (),
+            posterior: pd.DataFrame | None = None, top: int = 3) -> tuple[list[str], str]:
     """The parameters that drive the given questions most, and where that ranking comes from.
 
-    With ``calibration=posterior`` the calibration's posterior module answers when it exists
-    (``experiments.posterior_effects.drivers(question) -> list of parameter names``); otherwise
-    the sensitivity ranking does: per headline, or overall for crime, cohesion and workload.
+    With ``calibration=posterior`` the effects over the posterior draws answer
+    (``experiments.posterior_effects.effects``: its ``drivers`` column, the parameters whose draws
+    correlate most with each outcome's effect); otherwise the sensitivity ranking does: per
+    headline, or overall for crime, cohesion and workload.
     """
-    if calibration == "posterior":
-        try:
-            from experiments import posterior_effects  # type: ignore[attr-defined]
-        except ImportError:
-            pass
-        else:
-            names = [n for q in questions for n in posterior_effects.drivers(q)[:top]]
-            return list(dict.fromkeys(names)), "posterior"
+    if calibration == "posterior" and posterior is not None and len(posterior):
+        rows = posterior[posterior["outcome"].isin(outcomes)]
+        names = [part.split(" (")[0] for text in rows["drivers"].dropna()
+                 for part in str(text).split("; ")[:top] if part]
+        return list(dict.fromkeys(n for n in names if n in FIELDS)), "posterior"
     ranking = yaml.safe_load(RANKING.read_text()) if RANKING.exists() else {}
     names = []
     for q in questions:
@@ -403,7 +402,8 @@ def scorecard_table(card: pd.DataFrame, scenarios: Sequence[str], lang: str) -> 
 
 
 def _language_block(card: pd.DataFrame, settings: list[tuple], scenarios: dict, reference: str,
-                    n_seeds: dict, precision_note: str, lang: str) -> str:
+                    n_seeds: dict, precision_note: str, lang: str,
+                    posterior: pd.DataFrame | None = None) -> str:
     ref = html.escape(scenario_name(reference, lang))
     parts = [f'<div class="{lang}" lang="{lang}"><h1>{word("title", lang)}</h1>']
     if precision_note:
@@ -419,7 +419,10 @@ def _language_block(card: pd.DataFrame, settings: list[tuple], scenarios: dict, 
         for s in scenarios[key]:
             rows = c[c["scenario"] == s]
             holding = [col.question for col in COLUMNS if col.outcome in set(rows[rows["holds"]]["outcome"])]
-            names, source = drivers(key[1], holding or [col.question for col in present(rows["outcome"])])
+            outcomes = list(rows[rows["holds"]]["outcome"]) or list(rows["outcome"])
+            names, source = drivers(key[1], holding or [col.question for col in present(rows["outcome"])],
+                                    outcomes, None if posterior is None else posterior[
+                                        (posterior["scenario"] == s) & (posterior["case"] == key[0])])
             names = names[:5]
             driver_list = "; ".join(f"<b>{n}</b>: {html.escape(FIELDS[n].metadata['doc'])} "
                                     f"<i>({html.escape(FIELDS[n].metadata['source'])})</i>" for n in names)
@@ -457,7 +460,8 @@ def _analysts(means: pd.DataFrame, diffs: pd.DataFrame, reference: str, figures:
 
 
 def render(card: pd.DataFrame, means: pd.DataFrame, diffs: pd.DataFrame, reference: str,
-           figures: Sequence[Path] = (), precision_note: tuple[str, str] = ("", "")) -> str:
+           figures: Sequence[Path] = (), precision_note: tuple[str, str] = ("", ""),
+           posterior: pd.DataFrame | None = None) -> str:
     """The whole page: a CSS-only language switch (no script), both languages, the analysts' part."""
     settings = [tuple(k) for k in means[SETTING].drop_duplicates().itertuples(index=False)]
     scenarios, n_seeds = {}, {}
@@ -465,7 +469,7 @@ def render(card: pd.DataFrame, means: pd.DataFrame, diffs: pd.DataFrame, referen
         m = means[(means[SETTING] == pd.Series(key, index=SETTING)).all(axis=1)]
         scenarios[key] = [s for s in scenario_order(m["scenario"].unique(), reference) if s != reference]
         n_seeds[key] = int(m["n"].max())
-    blocks = "".join(_language_block(card, settings, scenarios, reference, n_seeds, note, lang)
+    blocks = "".join(_language_block(card, settings, scenarios, reference, n_seeds, note, lang, posterior)
                      for lang, note in zip(LANGUAGES, precision_note))
     return ("<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -508,14 +512,16 @@ def precision_note(sweep: Path) -> tuple[str, str]:
     return precision.note(sweep)
 
 
-def write(sweep: Path, out: Path, means: pd.DataFrame, diffs: pd.DataFrame, reference: str) -> str:
-    """Write the sweep's report and ``scorecard.csv``; return the text scorecard and the path."""
+def write(sweep: Path, out: Path, means: pd.DataFrame, diffs: pd.DataFrame, reference: str,
+          posterior: pd.DataFrame | None = None) -> str:
+    """Write the sweep's report and ``scorecard.csv``; return the text scorecard and the path.
+    ``posterior``: the effects over the posterior draws (``calibration=posterior``), if any."""
     card = scorecard(means, diffs, event_totals(sweep))
     card.to_csv(out / "scorecard.csv", index=False)
     figures = [out / f"{g}.png" for g in ("alertness", "fear", "follow-up", "stigmatisation", "overview")]
     figures = [f for f in figures if f.exists()] or sorted(out.glob("*.png"))
     path = report_path(sweep, reference)
-    page = render(card, means, diffs, reference, figures, precision_note(sweep))
+    page = render(card, means, diffs, reference, figures, precision_note(sweep), posterior)
     from experiments.store import atomic_write
     atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return f"{text_scorecard(card, means, reference)}\nreport: {path}\ntables: {out}"

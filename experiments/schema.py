@@ -15,7 +15,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import store
+from experiments import posterior, store  # noqa: F401  (posterior: registers ${posterior:...})
 from sim.params import FIELDS
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}

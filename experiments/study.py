@@ -29,7 +29,8 @@ RATE_FIELDS = ("burglary_rate", "attempted_burglary_rate", "vehicle_crime_rate",
                "ambiguous_rate")
 STUDY_HYPERPARAMETERS = {"lastage_rate_multiplier": 1.0, "group_rate_spread": 0.0}
 ACROSS = ("value", "sum", "min", "max", "count_positive", "count_within", "mean", "pooled")
-STATS = ("total", "mean", "per_month", "share", "per_household")
+STATS = ("total", "mean", "last", "per_month", "share", "per_household")
+NOISE = ("normal", "poisson")   # a target's noise model in the stochastic acceptor (see calibrate.py)
 
 
 def load_yaml(path: Path) -> dict:
@@ -84,6 +85,7 @@ def run_group(params: sim.Params, group: Group, design: Design, seed: int) -> di
     days = model.day_table()
     record = {c: float(days[c].sum()) for c in COUNTS}
     record.update({c: float(days[c].mean()) for c in STATE})
+    record.update({f"last_{c}": float(days[c].iloc[-1]) for c in STATE})
     kinds = [s.kind for s in model.situations if not s.deterred]
     record.update({f"kind_{k}": float(kinds.count(k)) for k in OFFENCE_KINDS})
     record.update(design_officer_in_group=float(group.officer_in_group), months=len(days) / DAYS_PER_MONTH,
@@ -108,6 +110,8 @@ def groups_needed(target: dict, design: Design) -> tuple[str, ...]:
 
 
 def _group_value(record: dict[str, float], columns: list[str], stat: str) -> float:
+    if stat == "last":
+        return sum(record[f"last_{c}"] for c in columns)
     value = sum(record[c] for c in columns)
     if stat == "total":
         return value * record["target_months"] / record["months"]   # extrapolated in quick mode
@@ -142,10 +146,33 @@ def measure(target: dict, records: dict[str, dict[str, float]], design: Design) 
     return float({"sum": np.sum, "min": np.min, "max": np.max}[across](values))
 
 
+def measurable_columns() -> set[str]:
+    """Every column a target may name: the model's day-table columns, situation kinds, design facts."""
+    return set(COUNTS) | set(STATE) | {f"kind_{k}" for k in OFFENCE_KINDS} | {"design_officer_in_group"}
+
+
+def missing_columns(target: dict) -> list[str]:
+    """The columns of ``target`` that the model does not (yet) produce."""
+    m = target["measure"]
+    return sorted((set(m["columns"]) | set(m.get("denominator", []))) - measurable_columns())
+
+
+def active_targets(spec: dict) -> list[dict]:
+    """The targets the model can measure today. A target whose outcome waits on other work says so
+    in ``awaits`` and is inactive until the outcome exists (it then becomes active by itself)."""
+    return [t for t in spec["targets"] if not missing_columns(t)]
+
+
+def inactive_targets(spec: dict) -> dict[str, str]:
+    """Name -> 'needs <columns> (<awaits>)' for every target the model cannot measure yet."""
+    return {t["name"]: f"needs {', '.join(missing_columns(t))} ({t['awaits']})"
+            for t in spec["targets"] if missing_columns(t)}
+
+
 def validate_targets(spec: dict) -> None:
-    """Raise ValueError naming any target that the model cannot measure."""
+    """Raise ValueError naming any target that is malformed, or that names an outcome the model does
+    not produce without saying (``awaits``) which work will provide it."""
     design = Design.from_targets(spec)
-    columns = set(COUNTS) | set(STATE) | {f"kind_{k}" for k in OFFENCE_KINDS} | {"design_officer_in_group"}
     names = [t["name"] for t in spec["targets"]]
     if len(set(names)) != len(names):
         raise ValueError("duplicate target names")
@@ -154,9 +181,10 @@ def validate_targets(spec: dict) -> None:
         if missing or ("value" not in t and "range" not in t):
             raise ValueError(f"target {t.get('name')!r} lacks {sorted(missing) or 'a value or range'}")
         m = t["measure"]
-        unknown = (set(m["columns"]) | set(m.get("denominator", []))) - columns
-        if unknown:
-            raise ValueError(f"target {t['name']!r}: unknown columns {sorted(unknown)}")
+        unknown = missing_columns(t)
+        if unknown and not t.get("awaits"):
+            raise ValueError(f"target {t['name']!r}: unknown outcome column(s) {unknown} (not in "
+                             "sim.outcomes; if another branch adds it, say so in `awaits`)")
         if m["stat"] not in STATS or m["across"] not in ACROSS or m["groups"] not in ("lastage", "others", "all"):
             raise ValueError(f"target {t['name']!r}: bad measure {m}")
         if (m["stat"] == "share") != ("denominator" in m):
@@ -165,5 +193,15 @@ def validate_targets(spec: dict) -> None:
             raise ValueError(f"target {t['name']!r}: a calibration target needs a value and sd > 0")
         if t["use"] not in ("calibrate", "check"):
             raise ValueError(f"target {t['name']!r}: use must be calibrate or check")
+        if t.get("noise", "normal") not in NOISE:
+            raise ValueError(f"target {t['name']!r}: noise must be one of {NOISE}")
     if not any(g.rate_quantile is None for g in design.groups):
         raise ValueError("the design needs the Lastage group (rate_quantile: null)")
+
+
+def require_measurable(targets: list[dict]) -> None:
+    """Raise naming the missing outcome if any of ``targets`` cannot be measured."""
+    for t in targets:
+        if missing_columns(t):
+            raise ValueError(f"target {t['name']!r} needs outcome column(s) {missing_columns(t)}, which "
+                             f"sim.outcomes does not have ({t.get('awaits', 'no `awaits` given')})")
