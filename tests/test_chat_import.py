@@ -245,7 +245,7 @@ def bad_exports(tmp: Path) -> dict[str, tuple[Path, str]]:
         "not an export": ("Boodschappenlijst:\nmelk\nbrood\n", "not a WhatsApp export"),
         "empty": ("", "empty"),
         "one person": (render(solo, "android_nl_24"), "one-person chat"),
-        "unknown date format": ("\n".join(good[:40] + ["2024.03.12 21u15 - Jan: hallo"] + good[40:]),
+        "unknown date format": ("\n".join(good[:40] + ["2024.03.12 21:15 - Jan: hallo"] + good[40:]),
                                 "line 41: unknown date format"),
         "no such date": ("\n".join(good[:9] + [good[9].replace(good[9][:2], "45", 1)] + good[10:]),
                          "line 10: unknown date format"),
@@ -267,7 +267,12 @@ def bad_exports(tmp: Path) -> dict[str, tuple[Path, str]]:
     return out
 
 
-def test_bad_input_gets_a_one_line_error_and_nothing_is_written(tmp_path, capfd):
+def never_fit(*args, **kwargs):
+    raise AssertionError("bad input reached the fit")
+
+
+def test_bad_input_gets_a_one_line_error_and_nothing_is_written(tmp_path, capfd, monkeypatch):
+    monkeypatch.setattr(calibrate, "fit_case", never_fit)
     for label, (path, expect) in bad_exports(tmp_path).items():
         code = import_chat.main([str(path), "--name", "bad", "--case-dir", str(tmp_path / "case"),
                                  "--results-dir", str(tmp_path / "results")])
@@ -280,7 +285,8 @@ def test_bad_input_gets_a_one_line_error_and_nothing_is_written(tmp_path, capfd)
     assert done.returncode == 2 and done.stderr == "error: the export is empty\n"
 
 
-def test_a_bad_name_or_an_existing_case_is_refused_before_reading(tmp_path):
+def test_a_bad_name_or_an_existing_case_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(calibrate, "fit_case", never_fit)
     export = write_export(scripted_chat(seed=1, days=150), "android_nl_24", tmp_path / "chat.txt")
     args = ["--case-dir", str(tmp_path / "case"), "--results-dir", str(tmp_path / "results")]
     assert import_chat.main([str(export), "--name", "Buurt Lindenhof", *args]) == 2
