@@ -183,6 +183,7 @@ def test_calibration_to_a_chat_generated_by_the_model_recovers_its_parameters():
     observed = statistics.describe(log)
     fit = calibrate.fit_case(observed, days, start, TINY)
     table = fit.table.set_index("parameter")
+    print(table.assign(truth=TRUTH)[["truth", "mean", "low95", "high95", "width_ratio"]].to_string())
     for name, value in TRUTH.items():
         assert table.low95[name] <= value <= table.high95[name], (name, table.loc[name].to_dict())
     assert (table.width_ratio < 0.8).sum() >= 3, table.width_ratio   # the chat informs, not just the prior
@@ -296,26 +297,27 @@ def test_a_bad_name_or_an_existing_case_is_refused_before_reading(tmp_path, monk
     assert (tmp_path / "case" / "mine.yaml").read_text() == "# @package params\n"
 
 
-def test_the_new_case_runs_and_sweeps_like_any_case(tmp_path):
+def test_the_new_case_runs_and_sweeps_like_any_case(tmp_path, monkeypatch):
+    """Written into conf/case/ for the test (the sweep's validation reads conf/ only), removed after."""
     script = scripted_chat(seed=6, language="en", days=150, members=30)
     export = write_export(script, "ios_en_12", tmp_path / "chat.zip", as_zip=True)
-    conf = tmp_path / "conf"
-    fit_args = [str(export), "--name", "my_group", "--case-dir", str(conf / "case"), "--results-dir",
-                str(tmp_path / "results"), "--quick"]
-    original = calibrate.QUICK
+    name = f"test_chat_{os.getpid()}"
+    case_file = ROOT / "conf" / "case" / f"{name}.yaml"
+    monkeypatch.setattr(calibrate, "QUICK", TINY)
     try:
-        calibrate.QUICK = TINY
-        assert import_chat.main(fit_args) == 0
+        assert import_chat.main([str(export), "--name", name, "--results-dir", str(tmp_path / "results"),
+                                 "--quick"]) == 0
+        assert case_file.read_text().startswith("# @package params\n# Case fitted to one WhatsApp group")
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        common = [f"case={name}", "days=5", f"results_dir={tmp_path}"]
+        single = subprocess.run([sys.executable, "-m", "experiments.run", *common, "seed=1"], cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=240)
+        assert single.returncode == 0, single.stderr
+        assert f"{name} / baseline / seed 1" in single.stdout
+        sweep = subprocess.run([sys.executable, "-m", "experiments.run", "-m", *common, "seed=0",
+                                "scenario=baseline,no_admin", "compare=false", "hydra/launcher=basic"],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+        assert sweep.returncode == 0, sweep.stderr
+        assert len(list((tmp_path / "sweeps").glob("*"))) == 1
     finally:
-        calibrate.QUICK = original
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    common = [f"hydra.searchpath=[file://{conf}]", "case=my_group", "days=5", f"results_dir={tmp_path}"]
-    single = subprocess.run([sys.executable, "-m", "experiments.run", *common, "seed=1"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=240)
-    assert single.returncode == 0, single.stderr
-    assert "my_group / baseline / seed 1" in single.stdout
-    sweep = subprocess.run([sys.executable, "-m", "experiments.run", "-m", *common, "seed=0",
-                            "scenario=baseline,no_admin", "compare=false", "hydra/launcher=basic"],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert sweep.returncode == 0, sweep.stderr
-    assert len(list((tmp_path / "sweeps").glob("*"))) == 1
+        case_file.unlink(missing_ok=True)
