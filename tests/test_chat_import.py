@@ -24,7 +24,7 @@ from chat_exports import (FORMATS, FRESH, HELDOUT, TEXTS, Entry, Script, from_mo
 from experiments import import_chat
 from experiments.chat_import import calibrate, classify, statistics
 from experiments.chat_import.classify import Change, GroupLog, Post
-from experiments.chat_import.parse import ChatImportError, parse, parse_file
+from experiments.chat_import.parse import parse, parse_file
 from sim.chat import MESSAGE_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -180,10 +180,6 @@ def _still_in(members: set[str], changes: list[Change]) -> set[str]:
     return {m for m in members if last.get(m, "joined") == "joined"}
 
 
-def authors(log: GroupLog) -> set[str]:
-    return {p.author for p in log.posts if p.kind != "admin_removal"}
-
-
 def truth_accuracy(predicted: list[str], truth: list[str]) -> dict[str, dict[str, float]]:
     """Per kind: how many messages of that true kind, and the share classified right (recall) and the
     share of those classified as that kind that are right (precision)."""
