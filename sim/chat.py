@@ -47,8 +47,8 @@ class Message:
     stigmatising: bool = False  # names appearance rather than behaviour
     removed: bool = False
     removed_at: float = float("inf")
-    reads: int = 0
-    last_read: float = float("-inf")
+    reads: int = 0                   # members who read it
+    last_read: float = float("-inf")  # latest read by anyone, the officer included
 
     @property
     def day(self) -> int:
@@ -71,6 +71,7 @@ class ChatGroup:
                  rng: np.random.Generator):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
         self.log: list[Message] = []
+        self.removed_at: dict[int, float] = {}             # removed member -> time of removal
         self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
         self._today = 0
 
@@ -159,19 +160,20 @@ class ChatGroup:
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
-        self._warn_or_remove(admin, msg.author, at)
+        self._warn_or_remove(admin, msg.author, msg.time, at)
 
-    def _warn_or_remove(self, admin: int, member: int, time: float) -> None:
+    def _warn_or_remove(self, admin: int, member: int, now: float, time: float) -> None:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
-        The decision takes effect at once (the member posts no more); the admin's message
-        follows at ``time``.
+        The decision takes effect at once, at ``now`` (the member posts no more); the admin's
+        message follows at ``time``.
         """
         if member in self.admins:
             return
         res = self.residents
         if res.warnings[member] >= self.p.warnings_before_removal:
             res.member[member] = False
+            self.removed_at[member] = now
             self.tally.add("members_removed")
             self._record(Message(len(self.log), time, admin, "admin", "admin_removal", node=member))
         else:

@@ -202,6 +202,7 @@ class NeighbourhoodWatch(Model):
         self._readers_react(episode, readers, read_at)
         officer_delay = self.police.officer.reads(self.chat.read_chance(p.officer_reads_prob))
         if officer_delay is not None and self.now + officer_delay < msg.removed_at:
+            msg.last_read = max(msg.last_read, self.now + officer_delay)
             self._schedule(self.now + officer_delay, episode, self._contact_police, episode, "officer")
         if kind == "signal" and p.saar_enforced:
             admin = self.chat.admin_acts()
@@ -339,5 +340,5 @@ class NeighbourhoodWatch(Model):
 
     def situation_table(self) -> pd.DataFrame:
         """The exogenous world as it happened (identical across scenarios with one seed)."""
-        cols = ("id", "day", "minute", "kind", "offence", "node", "minority", "stay")
+        cols = ("id", "day", "minute", "kind", "offence", "node", "minority", "stay", "deter_draw")
         return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.situations], columns=cols)

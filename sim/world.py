@@ -54,6 +54,7 @@ class Situation:
     crowd: bool = False
     arrested: bool = False
     left_at: float = field(default=float("inf"))  # time the person left early (confronted, arrested)
+    arrested_at: float = field(default=float("inf"))  # time of the arrest (a record for tests)
 
     @property
     def start(self) -> float:
