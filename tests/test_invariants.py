@@ -1,0 +1,424 @@
+"""Invariants of the model that bite (issue 16): what must hold in every run, checked in worlds
+busy enough that the rare events happen, plus the rules checked on small hand-built cases.
+
+Each rule test names the deliberate bug it was written against (issue 16's table); each was seen
+to fail with that bug put in. The fast tests here are also the ones mutation testing runs
+(benchmarks/mutation.py, docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import sim
+from sim.chat import POLICE, SIGNAL_KINDS, ChatGroup
+from sim.model import NeighbourhoodWatch
+from sim.outcomes import Tally, snapshot, summarise
+from sim.params import FIELDS, Params
+from sim.police import Report
+from sim.residents import Residents, Response
+from sim.world import Situation
+
+# A busy neighbourhood, so that within two months arrests, stigmatising messages, removals,
+# crowds and confrontations all happen (the defaults give none of these in a small short run):
+# - crime at ~15x the admin-panel rates and ~4x as many ambiguous situations, half of the
+#   persons of the visible minority, observers who notice and suspect readily;
+# - stigmatising reports likely (appearance named) and chatter frequent (warnings, removals);
+# - residents who call 112 and go out readily, a crowd from two residents;
+# - police who always dispatch with ample capacity, offenders who stay an hour, arrests likely;
+# - strong deterrence (offences abandoned on watched streets).
+# Coverage is left to the presets (coverage_low / coverage_high set it).
+BUSY = dict(n_households=400, observe_prob=0.6, ambiguous_suspicion_prob=0.4,
+            burglary_rate=15.0, attempted_burglary_rate=15.0, vehicle_crime_rate=10.0, vandalism_rate=10.0,
+            ambiguous_rate=150.0, minority_share=0.5, offender_minority_share=0.5, stigmatising_prob=0.8,
+            offtopic_rate=0.5, go_out_prob=0.2, crowd_size=2, investigate_prob=0.2,
+            call_112_prob=0.4, nonmember_call_112_prob=0.4, dispatch_prob=1.0, response_capacity=50,
+            offender_stay_minutes=60.0, arrest_prob=0.9, deterrence=0.5)
+BUSY_DAYS = 90
+
+
+def run_model(params: Params, seed: int = 0, days: int = BUSY_DAYS) -> NeighbourhoodWatch:
+    model = NeighbourhoodWatch(params, seed=seed, with_space=False)
+    model.run_days(days)
+    return model
+
+
+def busy(scenario: str = "baseline", seed: int = 1, **overrides) -> NeighbourhoodWatch:
+    return run_model(Params.preset(scenario, **{**BUSY, **overrides}), seed=seed)
+
+
+# -- the invariants ------------------------------------------------------------------------------
+def check_invariants(model: NeighbourhoodWatch) -> None:
+    """Everything that must hold in any run, whatever the parameters."""
+    days, res, chat = model.day_table(), model.residents, model.chat
+    for level in (res.alertness, res.fear, res.trust, res.bias):
+        assert np.all((level >= 0) & (level <= 1))
+    for col in ("alertness_members", "alertness_nonmembers", "fear_members", "fear_nonmembers",
+                "feels_unsafe_share"):
+        assert days[col].dropna().between(0, 1).all(), col
+    total = days.sum(numeric_only=True)
+    _check_counts_add_up(model, total)
+    _check_police(model, days, total)
+    _check_group(model, days, total)
+    for name, value in model.summary().items():
+        if name.endswith("_share") and not np.isnan(value):
+            assert 0 <= value <= 1, name
+    assert len(chat.log) == total.messages
+
+
+def _check_counts_add_up(model, total) -> None:
+    assert total.situations == total.offences + total.innocent_situations
+    assert total.suspicions == sum(total[f"responses_{r.name.lower()}"] for r in Response)
+    assert total.situations_signalled == total.offences_signalled + total.innocent_signalled
+    assert total.police_reports == total.reports_via_112 + total.reports_via_admin + total.reports_via_officer
+    assert total.messages == (total.messages_signal + total.messages_offtopic + total.messages_admin
+                              + total.messages_police)
+    happened = [s for s in model.situations if not s.deterred]
+    assert len(happened) == total.situations
+    assert sum(s.deterred for s in model.situations) == total.offences_deterred
+    assert all(s.offence for s in model.situations if s.deterred), "an innocent person deterred"
+    assert sum(s.signalled for s in happened) == total.situations_signalled
+    assert sum(s.offence for s in happened) == total.offences
+    # episodes are tallied when they close; those still open at the end of the run are not yet
+    still_open = {event[2].situation.id for event in model._queue if event[2] is not None}
+    closed = [s for s in happened if s.id not in still_open]
+    assert sum(s.crowd for s in closed) == total.crowds
+    assert sum(s.confronted and not s.offence for s in closed) == total.wrongful_confrontations
+    assert total.crowds <= total.self_investigations
+
+
+def _check_police(model, days, total) -> None:
+    kinds = total.follow_up_look + total.follow_up_municipality + total.follow_up_officer
+    assert total.follow_ups <= kinds <= 3 * total.follow_ups
+    assert (days.follow_ups.cumsum() <= days.police_reports.cumsum()).all()  # follow-up may be next day
+    assert total.arrests <= total.follow_ups_met_offender <= total.follow_up_look
+    assert total.false_alarms <= total.follow_up_look
+    reports = model.police.reports
+    assert len(reports) == total.police_reports
+    assert sum(bool(r.follow_ups) for r in reports.values()) == total.follow_ups
+    assert sum(r.met_offender for r in reports.values()) == total.follow_ups_met_offender
+    assert sum(s.arrested for s in model.situations) == total.arrests
+    for s in model.situations:
+        assert s.reported == (s.id in reports)
+        assert not s.reported or s.signalled, "a report from nowhere"
+        if s.arrested:  # an arrest only while the offender is there, and it ends their stay
+            assert s.offence and s.reported, "an arrest without a reported offender"
+            assert s.start <= s.arrested_at < s.start + s.stay, "an arrest after the offender left"
+            assert s.arrested_at == s.gone_at, "an arrest after the offender was chased off"
+            assert reports[s.id].met_offender
+    for r in reports.values():
+        assert r.situation.offence or not r.met_offender
+
+
+def _posted_situations(model) -> set[int]:
+    return {m.situation for m in model.chat.log if m.kind in SIGNAL_KINDS}
+
+
+def _check_group(model, days, total) -> None:
+    chat, res = model.chat, model.residents
+    initial = set(np.flatnonzero(model.hood.member).tolist())
+    # removal: the member is out at once, posts nothing more, and the member count drops then
+    assert len(chat.removed_at) == total.members_removed
+    assert not set(chat.removed_at) & set(model.admin_nodes), "an admin removed"
+    for member, at in chat.removed_at.items():
+        assert member in initial and not res.member[member]
+        assert [m for m in chat.log if m.kind == "admin_removal" and m.node == member and m.time >= at]
+    removed_by_day = pd.Series([int(at // 1440) for at in chat.removed_at.values()], dtype=int)
+    expected = [len(initial) - int((removed_by_day <= d).sum()) for d in days.day]
+    assert days.members.tolist() == expected, "the member count does not follow the removals"
+    posted = _posted_situations(model)
+    for m in chat.log:
+        if m.role in ("resident", "admin"):
+            assert m.author in initial, "a non-member posted"
+            assert m.time <= chat.removed_at.get(m.author, np.inf), "a removed member posted"
+        else:
+            assert m.role == "officer" and m.author == POLICE
+            assert model.params.officer_in_group and m.kind == "police_feedback"
+        # nobody, the officer included, reads a removed message after its removal
+        assert m.removed == (m.removed_at < np.inf)
+        if m.removed:
+            assert m.last_read < m.removed_at, "a removed message read after its removal"
+            assert m.role == "resident" and (m.stigmatising or m.kind in ("reply", "offtopic"))
+        if m.kind == "police_feedback":  # feedback only on episodes that were in the group
+            assert m.situation in posted, "police feedback on an episode without any post"
+            assert model.police.reports[m.situation].situation.reported
+    assert sum(m.kind == "police_feedback" for m in chat.log) == total.feedback_messages
+    assert sum(m.removed for m in chat.log) == total.messages_removed
+    assert sum(m.stigmatising for m in chat.log) == total.stigmatising_messages
+    assert sum(m.stigmatising and not m.removed for m in chat.log) == total.stigmatising_visible
+    assert all(model.situations[m.situation].minority for m in chat.log if m.stigmatising)
+
+
+# -- invariants in busy worlds: the events really happen ---------------------------------------------
+# Events each preset must produce in the busy world (a check of a count that stays 0 proves nothing).
+EVENTS = ("arrests", "stigmatising_messages", "crowds", "wrongful_confrontations", "self_investigations",
+          "offences_deterred", "police_reports", "follow_ups_met_offender")
+MODERATION = ("messages_removed", "members_removed", "messages_admin")
+
+
+@pytest.mark.parametrize("scenario", sorted(sim.SCENARIOS))
+def test_every_preset_keeps_the_invariants_in_a_busy_world(scenario):
+    model = busy(scenario)
+    check_invariants(model)
+    total = model.day_table().sum()
+    for event in EVENTS:
+        assert total[event] > 0, f"{scenario}: no {event}; the invariants on it were not exercised"
+    moderated = model.params.n_admins > 0
+    for event in MODERATION:
+        assert (total[event] > 0) == moderated or (event == "members_removed" and scenario == "chatter_tolerated"), \
+            f"{scenario}: {event} = {total[event]}"
+    if model.params.officer_in_group:
+        assert total.reports_via_officer > 0
+        assert any(m.removed and m.last_read > m.time for m in model.chat.log), "the officer read no removed post"
+
+
+def test_busy_world_with_officer_and_feedback_exercises_every_channel():
+    """Officer in the group, feedback after every report: all three channels and feedback occur,
+    including reports that had no post (so 'feedback only with posts' is put to the test)."""
+    model = busy("police_feedback", officer_in_group=True)
+    check_invariants(model)
+    total = model.day_table().sum()
+    assert min(total.reports_via_112, total.reports_via_admin, total.reports_via_officer) > 0
+    reported_without_post = set(model.police.reports) - _posted_situations(model)
+    assert reported_without_post and total.feedback_messages > 0
+
+
+# -- random parameters (hypothesis; profiles in tests/conftest.py) -----------------------------------
+PROBABILITIES = ("observe_prob", "ambiguous_suspicion_prob", "call_112_prob", "nonmember_call_112_prob",
+                 "post_prob", "investigate_prob", "go_out_prob", "sighting_prob", "reply_prob", "read_prob",
+                 "alertness_gain", "fear_gain", "victim_fear_gain", "talk_rate", "talk_fear_gain",
+                 "fear_baseline", "alertness_baseline", "admin_availability", "admin_forward_prob",
+                 "saar_comply_prob", "dispatch_prob", "arrest_prob", "officer_action_prob",
+                 "officer_reads_prob", "stigmatising_prob", "bias_mean", "tie_prob", "deterrence",
+                 "coverage", "minority_share", "feedback_prob", "unsafe_threshold", "closing_prob")
+SWITCHES = ("officer_in_group", "saar_enforced", "report_form", "police_feedback", "remove_profiling",
+            "admin_liaison")
+
+
+@st.composite
+def random_params(draw) -> Params:
+    """Random parameters within their allowed ranges (small worlds, fast runs), rates up to busy."""
+    values = {name: draw(st.floats(*FIELDS[name].metadata["range"], allow_nan=False))
+              for name in PROBABILITIES}
+    values.update({name: draw(st.booleans()) for name in SWITCHES})
+    values["chatter_rule"] = draw(st.sampled_from(["tolerated", "warn", "strict"]))
+    values["n_admins"] = draw(st.integers(0, 2))
+    values["warnings_before_removal"] = draw(st.integers(0, 2))
+    values["crowd_size"] = draw(st.integers(2, 4))
+    values["ambiguous_rate"] = draw(st.floats(0, 300))
+    values["burglary_rate"] = draw(st.floats(0, 30))
+    values["offtopic_rate"] = draw(st.floats(0, 2))
+    values["offender_stay_minutes"] = draw(st.floats(1, 120))
+    return Params(n_households=200, **values)
+
+
+@given(params=random_params(), seed=st.integers(0, 2**31))
+def test_invariants_hold_for_random_parameters(params, seed):
+    check_invariants(run_model(params, seed=seed, days=60))
+
+
+# -- the rules on small hand-built cases ------------------------------------------------------------
+def _residents(member, seed=0, **params) -> Residents:
+    return Residents(Params(n_households=len(member), **params), np.asarray(member, dtype=bool),
+                     np.random.default_rng(seed))
+
+
+def test_non_members_only_call_112_or_do_nothing():
+    """Bug: non-members may respond by app or SAAR."""
+    member = np.arange(2000) % 2 == 0
+    res = _residents(member, call_112_prob=0.5, nonmember_call_112_prob=0.5, investigate_prob=0.3,
+                     post_prob=0.8, saar_app_prob=0.8)
+    responses = res.respond(np.arange(2000))
+    assert set(responses[~member].tolist()) == {Response.CALL_ONLY, Response.NOTHING}
+    assert set(responses[member].tolist()) == set(Response)  # every response occurs among members
+
+
+def test_response_chances_follow_their_parameters():
+    member = np.ones(4000, dtype=bool)
+    calls_only = _residents(member, call_112_prob=1.0, saar_app_prob=0.0, trait_concentration=1000.0)
+    trust = calls_only.trust
+    assert (calls_only.respond(np.flatnonzero(trust >= calls_only.p.trust_mean)) == Response.CALL_ONLY).all()
+    saar = _residents(member, call_112_prob=1.0, saar_app_prob=1.0, trait_concentration=1000.0)
+    assert (saar.respond(np.flatnonzero(saar.trust >= saar.p.trust_mean)) == Response.SAAR).all()
+    silent = _residents(member, call_112_prob=0.0, investigate_prob=0.0, post_prob=0.0)
+    assert (silent.respond(np.arange(4000)) == Response.NOTHING).all()
+    posting = _residents(member, call_112_prob=0.0, investigate_prob=0.0, post_prob=0.5)
+    share = np.mean(posting.respond(np.arange(4000)) == Response.APP_ONLY)
+    assert 0.45 < share < 0.55
+    form = _residents(member, call_112_prob=0.0, investigate_prob=0.0, post_prob=0.5, report_form=True,
+                      report_form_friction=0.5)
+    assert 0.2 < np.mean(form.respond(np.arange(4000)) == Response.APP_ONLY) < 0.3
+    outside = _residents(~member, nonmember_call_112_prob=0.0, call_112_prob=1.0)
+    assert (outside.respond(np.arange(4000)) == Response.NOTHING).all()
+
+
+def _group(member, **params):
+    p = Params(n_households=len(member), admin_availability=1.0, **params)
+    res = Residents(p, np.asarray(member, dtype=bool), np.random.default_rng(0))
+    tally = Tally()
+    return ChatGroup(p, res, [0], tally, np.random.default_rng(1)), res, tally
+
+
+def test_a_removed_member_is_out_at_once_and_cannot_post():
+    """Bug: a removed member stays in the group."""
+    chat, res, tally = _group([True] * 5 + [False] * 5, warnings_before_removal=1)
+    chat.post(100.0, 3, "offtopic")
+    assert res.member[3] and res.warnings[3] == 1 and tally["members_removed"] == 0
+    msg, readers, _ = chat.post(200.0, 3, "offtopic")
+    assert not res.member[3] and res.member.sum() == 4 and tally["members_removed"] == 1
+    assert chat.removed_at == {3: 200.0}
+    assert [m.kind for m in chat.log] == ["offtopic", "admin_warning", "offtopic", "admin_removal"]
+    assert chat.log[-1].time > 200.0 and chat.log[-1].node == 3
+    assert 3 not in chat.post(300.0, 1, "signal")[1]  # no longer receives messages
+    with pytest.raises(ValueError, match="not a member"):
+        chat.post(400.0, 3, "signal")
+    chat.post(500.0, 0, "offtopic")  # the admin is never warned or removed
+    assert res.member[0] and res.warnings[0] == 0
+
+
+def test_removed_messages_are_not_read_after_removal():
+    chat, res, tally = _group([True] * 300, chatter_rule="strict", read_delay_minutes=60.0,
+                              admin_delay_minutes=20.0)
+    msg, readers, times = chat.post(0.0, 5, "reply")
+    assert msg.removed and 0 < msg.removed_at < np.inf and tally["messages_removed"] == 1
+    assert len(readers) > 0 and times.max() < msg.removed_at == chat.log[-1].time  # the warning's time
+    assert msg.last_read == times.max() and msg.reads == len(readers)
+    kept, all_readers, _ = chat.post(10.0, 6, "signal")
+    assert not kept.removed and len(all_readers) > len(readers)
+
+
+def test_tolerated_chatter_and_profiling_rules():
+    chat, res, tally = _group([True] * 10, chatter_rule="tolerated", remove_profiling=True)
+    assert not chat.post(0.0, 4, "offtopic")[0].removed and res.warnings.sum() == 0
+    stig = chat.post(1.0, 4, "signal", 1, 2, stigmatising=True)[0]
+    assert stig.removed and res.warnings[4] == 1 and tally["stigmatising_messages"] == 1
+    chat2, res2, _ = _group([True] * 10, chatter_rule="warn", remove_profiling=False)
+    assert not chat2.post(0.0, 4, "signal", 1, 2, stigmatising=True)[0].removed
+    warned = chat2.post(1.0, 4, "offtopic")[0]
+    assert not warned.removed and res2.warnings[4] == 1  # warn rule: a warning, the post stays
+
+
+def test_arrest_only_while_the_offender_is_present():
+    """Bug: an arrest although the offender has left (police.arrive)."""
+    model = NeighbourhoodWatch(Params(n_households=50, arrest_prob=1.0), seed=0, with_space=False)
+    response = model.police.response
+
+    def situation(**kw):
+        return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1,
+                                 minority=False, stay=30.0, deter_draw=0.5), **kw})
+    for arrival, confronted_at, arrested in ((610.0, None, True), (640.0, None, False),
+                                            (620.0, 615.0, False), (620.0, 625.0, True)):
+        s = situation()
+        if confronted_at is not None:
+            s.left_at = confronted_at
+        report = Report(s, "112", 600.0)
+        response.arrive(report, arrival)
+        assert s.arrested == arrested, (arrival, confronted_at)
+        assert report.met_offender == arrested
+        if arrested:
+            assert s.arrested_at == arrival == s.gone_at
+    innocent = situation(offence=False, kind="delivery")
+    report = Report(innocent, "112", 600.0)
+    response.arrive(report, 605.0)
+    assert not innocent.arrested and not report.met_offender
+
+
+def test_feedback_only_for_episodes_with_posts():
+    """Bug: police feedback posted for episodes without any post. Every member calls 112 and
+    none posts: many reports, feedback after every report, and no feedback at all."""
+    quiet = busy("police_feedback", call_112_prob=1.0, saar_app_prob=0.0, nonmember_call_112_prob=1.0,
+                 post_prob=0.0, offtopic_rate=0.0)
+    total = quiet.day_table().sum()
+    assert total.police_reports > 50 and total.messages_signal == 0
+    assert total.feedback_messages == 0
+    check_invariants(quiet)
+
+
+def test_deterrence_follows_the_world_draw_exactly():
+    """Bug: the deterrence draw taken from the behaviour stream (breaks common random numbers).
+
+    Everyone a member, alertness constant: every street looks equally watched, so an offence is
+    deterred exactly when its world draw is below deterrence x watchedness."""
+    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, deterrence=0.6, alertness_gain=0.0,
+               alertness_baseline=0.5, chatter_rule="tolerated", remove_profiling=False, burglary_rate=50.0,
+               attempted_burglary_rate=50.0)
+    model = run_model(p, seed=4, days=120)
+    threshold = 0.6 * (0.5 + 0.5 * 0.5)
+    offences = [s for s in model.situations if s.offence]
+    assert len(offences) > 50 and 0 < sum(s.deterred for s in offences) < len(offences)
+    assert [s.deterred for s in offences] == [s.deter_draw < threshold for s in offences]
+
+
+def test_deterrence_needs_watchers_and_grows_with_its_strength():
+    """Unwatched streets (no members) deter nothing; a stronger deterrence deters a superset."""
+    base = dict(n_households=300, alertness_gain=0.0, chatter_rule="tolerated", remove_profiling=False,
+                burglary_rate=50.0, attempted_burglary_rate=50.0)
+    unwatched = run_model(Params(coverage=0.0, deterrence=1.0, **base), seed=4, days=120)
+    assert unwatched.day_table().offences.sum() > 50 and not any(s.deterred for s in unwatched.situations)
+    half, full = (run_model(Params(coverage=1.0, area_join_share=1.0, deterrence=d, **base), seed=4, days=120)
+                  for d in (0.5, 1.0))
+    deterred = [{s.id for s in m.situations if s.deterred} for m in (half, full)]
+    assert deterred[0] and deterred[0] < deterred[1]
+
+
+def test_member_and_non_member_outcomes_on_a_hand_built_case():
+    member = np.array([True, True, False, False, False])
+    row = snapshot(member, alertness=np.array([0.1, 0.3, 0.0, 0.2, 0.4]),
+                   fear=np.array([0.2, 0.8, 0.1, 0.1, 0.7]), trust=np.array([0.5, 0.7, 0.0, 0.0, 0.0]),
+                   unsafe_threshold=0.5)
+    assert row == pytest.approx(dict(alertness_members=0.2, alertness_nonmembers=0.2, fear_members=0.5,
+                                     fear_nonmembers=0.3, feels_unsafe_share=0.4, trust_members=0.6,
+                                     members=2))
+    assert np.isnan(snapshot(np.zeros(2, bool), np.zeros(2), np.zeros(2), np.zeros(2), 0.5)["fear_members"])
+
+
+def test_only_members_are_alarmed_by_the_group():
+    """A group with signals but no talk, victimisation or removals (a removed member would take
+    their fear along): non-members keep the baseline exactly, members end up above it (member and
+    non-member outcomes are not swapped)."""
+    p = Params.preset("baseline", **{**BUSY, "talk_rate": 0.0, "victim_fear_gain": 0.0,
+                                     "chatter_rule": "tolerated", "remove_profiling": False})
+    days = run_model(p, seed=2).day_table()
+    assert np.allclose(days.fear_nonmembers, p.fear_baseline, rtol=0, atol=1e-12)
+    assert np.allclose(days.alertness_nonmembers, p.alertness_baseline, rtol=0, atol=1e-12)
+    assert (days.fear_members > p.fear_baseline).mean() > 0.9
+    assert (days.alertness_members > p.alertness_baseline).mean() > 0.9
+    s = summarise(days)
+    assert s["fear_members"] > s["fear_nonmembers"] == pytest.approx(p.fear_baseline)
+
+
+def test_summary_outcomes_on_a_hand_built_day_table():
+    counts = {name: [0, 0] for name in sim.COUNTS}
+    counts.update(offences=[2, 2], offences_signalled=[1, 2], situations_signalled=[3, 5],
+                  innocent_signalled=[2, 3], innocent_situations=[6, 4], innocent_minority=[2, 3],
+                  innocent_minority_signalled=[1, 2], police_reports=[2, 2], follow_ups=[1, 2],
+                  follow_up_look=[1, 1], follow_up_municipality=[0, 1], follow_up_officer=[0, 1],
+                  response_minutes_total=[10.0, 20.0], arrests=[0, 1], messages=[4, 6],
+                  messages_offtopic=[1, 2], stigmatising_visible=[1, 0])
+    days = pd.DataFrame({**counts, "fear_members": [0.2, 0.4], "fear_nonmembers": [0.1, 0.1],
+                         "alertness_members": [0.5, 0.7], "alertness_nonmembers": [0.0, 0.2],
+                         "feels_unsafe_share": [0.0, 0.5]})
+    s = summarise(days)
+    month = 2 / sim.outcomes.DAYS_PER_MONTH
+    assert s["fear_members"] == pytest.approx(0.3) and s["fear_nonmembers"] == pytest.approx(0.1)
+    assert s["alertness_members"] == pytest.approx(0.6) and s["alertness_nonmembers"] == pytest.approx(0.1)
+    assert s["offences_signalled_share"] == pytest.approx(3 / 4)
+    assert s["innocent_signal_share"] == pytest.approx(5 / 8)
+    assert s["minority_overrepresentation"] == pytest.approx((3 / 5) / (5 / 10))
+    assert s["follow_up_share"] == pytest.approx(3 / 4)
+    assert s["follow_up_look_share"] == pytest.approx(2 / 4)
+    assert s["signals_without_follow_up_share"] == pytest.approx(1 - 3 / 8)
+    assert s["response_minutes"] == pytest.approx(15.0)
+    assert s["police_workload"] == pytest.approx(4 / month)
+    assert s["reports_per_month"] == pytest.approx(4 / month)
+    assert s["messages_per_month"] == pytest.approx(10 / month)
+    assert s["offtopic_share"] == pytest.approx(3 / 10)
+    assert s["arrests"] == 1 and s["stigmatising_messages_visible"] == 1
+    assert s["feels_unsafe_share"] == pytest.approx(0.25)
+    empty = summarise(days.iloc[:0])
+    assert all(np.isnan(empty[k]) for k in ("follow_up_share", "response_minutes", "messages_per_month",
+                                            "offtopic_share", "minority_overrepresentation"))
