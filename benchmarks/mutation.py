@@ -48,6 +48,7 @@ def prepare(module: str) -> Path:
             shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, work / name)
+    (work / "commit.txt").write_text(commit())
     lines = "\n    ".join
     (work / "setup.cfg").write_text(
         "[mutmut]\nsource_paths = sim\n"
@@ -55,6 +56,14 @@ def prepare(module: str) -> Path:
         f"pytest_add_cli_args_test_selection =\n    {lines(TESTS)}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n")
     return work
+
+
+def commit() -> str:
+    """The commit measured, marked dirty if sim/ or the tests differ from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", *COPY], capture_output=True, text=True).stdout
+    return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
 def run(module: str, max_children: int) -> None:
@@ -83,7 +92,9 @@ def report(module: str, minutes: float | None = None) -> dict[str, int]:
     tested = len(status) - counts["skipped"] - counts["not checked"]
     score = 100 * killed / tested if tested else float("nan")
     took = f", {minutes:.1f} min" if minutes is not None else ""
-    line = f"sim/{module}.py: {killed}/{tested} mutants killed ({score:.1f}%){took}; {dict(counts)}"
+    measured = (WORK / module / "commit.txt").read_text()
+    line = (f"sim/{module}.py at {measured}: {killed}/{tested} mutants killed ({score:.1f}%){took}; "
+            f"{dict(counts)}")
     print(line, flush=True)
     survivors = [name for name, s in status.items() if s not in ("killed", "timeout")]
     work = WORK / module
