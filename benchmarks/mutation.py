@@ -2,6 +2,7 @@
 
     nice -n 10 python -m benchmarks.mutation                  # every rule module, one after another
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
+    nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
     python -m benchmarks.mutation --report                    # the scores of the last runs, no new run
 
 Each module is mutated in its own scratch copy of the project (``results/mutation/<module>/``),
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -66,14 +68,21 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def run(module: str, max_children: int) -> None:
+def run(module: str, max_children: int, sample: int | None = None) -> None:
+    """Mutate the module and run the tests against every mutant, or against a random sample."""
     work = prepare(module)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["HYPOTHESIS_PROFILE"] = "mutation"
     start = time.monotonic()
+    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
     with open(work / "mutmut.log", "w") as log:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)],
-                       cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        names: list[str] = []
+        if sample:  # generate the mutants and the test statistics, run none; then draw the sample
+            subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+            every = sorted(statuses(module))
+            names = sorted(random.Random(16).sample(every, min(sample, len(every))))
+            (work / "sample.txt").write_text(f"{len(names)} of {len(every)} mutants\n" + "\n".join(names) + "\n")
+        subprocess.run([*mutmut, *names], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
     report(module, minutes=(time.monotonic() - start) / 60)
 
 
@@ -89,14 +98,14 @@ def report(module: str, minutes: float | None = None) -> dict[str, int]:
     status = statuses(module)
     counts = Counter(status.values())
     killed = counts["killed"] + counts["timeout"]
-    tested = len(status) - counts["skipped"] - counts["not checked"]
+    tested = len(status) - counts["skipped"] - counts["not checked"]   # "not checked": outside the sample
     score = 100 * killed / tested if tested else float("nan")
     took = f", {minutes:.1f} min" if minutes is not None else ""
     measured = (WORK / module / "commit.txt").read_text()
     line = (f"sim/{module}.py at {measured}: {killed}/{tested} mutants killed ({score:.1f}%){took}; "
             f"{dict(counts)}")
     print(line, flush=True)
-    survivors = [name for name, s in status.items() if s not in ("killed", "timeout")]
+    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked")]
     work = WORK / module
     with open(work / "survivors.md", "w") as f:
         f.write(f"# {line}\n\n")
@@ -111,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"rule modules to mutate (default: all of {RULE_MODULES})")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
+    parser.add_argument("--sample", type=int, default=None,
+                        help="test only this many mutants per module, drawn at random (seed 16)")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(RULE_MODULES)
@@ -120,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.report:
             report(module)
         else:
-            run(module, args.max_children)
+            run(module, args.max_children, args.sample)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,10 @@ def _check_police(model, days, total) -> None:
             assert reports[s.id].met_offender
     for r in reports.values():
         assert r.situation.offence or not r.met_offender
+    if not model.params.officer_in_group:  # the officer reads the group only as a member
+        assert total.reports_via_officer == 0
+    if not model.params.admin_liaison or not model.admin_nodes:
+        assert total.reports_via_admin == 0
 
 
 def _posted_situations(model) -> set[int]:
@@ -422,3 +426,64 @@ def test_summary_outcomes_on_a_hand_built_day_table():
     empty = summarise(days.iloc[:0])
     assert all(np.isnan(empty[k]) for k in ("follow_up_share", "response_minutes", "messages_per_month",
                                             "offtopic_share", "minority_overrepresentation"))
+
+
+def _police(**params):
+    model = NeighbourhoodWatch(Params(n_households=50, **params), seed=0, with_space=False)
+    return model.police, model.tally
+
+
+def _situation(**kw) -> Situation:
+    return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1, minority=False,
+                               stay=30.0, deter_draw=0.5), **kw})
+
+
+def test_a_112_call_gets_a_unit_within_capacity_else_the_municipality_for_its_kinds():
+    police, tally = _police(dispatch_prob=1.0, response_capacity=2, response_minutes=12.0, response_spread=0.5)
+    arrivals = []
+    for i, kind in enumerate(("burglary", "delivery", "vandalism", "youths")):
+        s = _situation(id=i, kind=kind, offence=kind in ("burglary", "vandalism"))
+        report, arrival = police.receive(s, "112", 600.0)
+        arrivals.append(arrival)
+        assert s.reported and report.channel == "112" and report.time == 600.0
+    assert all(a is not None and a > 600.0 for a in arrivals[:2]) and arrivals[2:] == [None, None]
+    assert tally["police_reports"] == tally["reports_via_112"] == 4
+    assert tally["follow_up_look"] == 2 and tally["false_alarms"] == 1  # the delivery
+    assert tally["follow_up_municipality"] == 2 and tally["follow_ups"] == 4  # capacity gone: vandalism, youths
+    assert tally["response_minutes_total"] == pytest.approx(sum(a - 600.0 for a in arrivals[:2]))
+    again, arrival = police.receive(_situation(id=0), "112", 610.0)  # a second call on the same situation
+    assert arrival is None and again is police.reports[0] and tally["police_reports"] == 4
+    police.new_day()
+    assert police.response.dispatched_today == 0
+    none, tally2 = _police(dispatch_prob=0.0)
+    assert none.receive(_situation(), "112", 600.0)[1] is None and tally2["follow_ups"] == 0
+
+
+def test_the_officer_acts_on_reports_sends_a_unit_while_it_goes_on_and_reads_only_when_a_member():
+    police, tally = _police(officer_action_prob=1.0, dispatch_prob=1.0, officer_in_group=True)
+    officer = police.officer
+    report, arrival = police.receive(_situation(id=0), "admin", 610.0)  # still going on: a unit
+    assert arrival is not None and report.follow_ups == {"look"} and tally["reports_via_admin"] == 1
+    late_burglary, arrival = police.receive(_situation(id=1), "officer", 700.0)  # over: own action
+    assert arrival is None and late_burglary.follow_ups == {"officer"}
+    late_vandalism, _ = police.receive(_situation(id=2, kind="vandalism"), "officer", 700.0)
+    assert late_vandalism.follow_ups == {"municipality"} and tally["reports_via_officer"] == 2
+    idle, tally2 = _police(officer_action_prob=0.0)
+    assert idle.receive(_situation(), "admin", 610.0) == (idle.reports[0], None) and tally2["follow_ups"] == 0
+    assert officer.reads(1.0) is not None and officer.reads(1.0) > 0 and officer.reads(0.0) is None
+    outside, _ = _police(officer_in_group=False)
+    assert all(outside.officer.reads(1.0) is None for _ in range(20))
+
+
+def test_feedback_after_every_report_under_the_rule_else_sometimes_after_follow_up():
+    rule, _ = _police(police_feedback=True, feedback_prob=0.0)
+    report = Report(_situation(), "112", 600.0)
+    assert rule.officer.gives_feedback(report)
+    sometimes, tally = _police(police_feedback=False, feedback_prob=1.0)
+    assert not sometimes.officer.gives_feedback(report)  # nothing was done: nothing to report back
+    report.follow_up("look", tally)
+    report.follow_up("look", tally)
+    assert report.follow_ups == {"look"} and tally["follow_ups"] == tally["follow_up_look"] == 1
+    assert sometimes.officer.gives_feedback(report)
+    never, _ = _police(police_feedback=False, feedback_prob=0.0)
+    assert not never.officer.gives_feedback(report)
