@@ -227,7 +227,7 @@ def test_invariants_hold_for_random_parameters(params, seed):
 
 # -- the rules on small hand-built cases ------------------------------------------------------------
 def _residents(member, seed=0, **params) -> Residents:
-    return Residents(Params(n_households=len(member), **params), np.asarray(member, dtype=bool),
+    return Residents(Params(**params), np.asarray(member, dtype=bool),  # as many residents as member
                      np.random.default_rng(seed))
 
 
@@ -487,3 +487,77 @@ def test_feedback_after_every_report_under_the_rule_else_sometimes_after_follow_
     assert sometimes.officer.gives_feedback(report)
     never, _ = _police(police_feedback=False, feedback_prob=0.0)
     assert not never.officer.gives_feedback(report)
+
+
+def test_noticing_depends_on_the_hour_and_alertness():
+    everyone = np.arange(20000)
+    res = _residents(np.ones(20000, bool), home_day_share=0.5, home_night_share=0.1, observe_prob=0.4,
+                     alertness_observe_gain=1.0, alertness_baseline=0.0)
+    by_day = len(res.notice(everyone, minute=12 * 60)) / 20000     # 0.5 x 0.4
+    at_night = len(res.notice(everyone, minute=3 * 60)) / 20000    # 0.1 x 0.4
+    late_evening = len(res.notice(everyone, minute=23 * 60)) / 20000
+    morning = len(res.notice(everyone, minute=7 * 60 + 24 * 60)) / 20000  # next day, 07:00: day again
+    assert by_day == pytest.approx(0.2, abs=0.015) and morning == pytest.approx(0.2, abs=0.015)
+    assert at_night == pytest.approx(0.04, abs=0.008) and late_evening == pytest.approx(0.04, abs=0.008)
+    res.alertness[:] = 1.0
+    assert len(res.notice(everyone, minute=12 * 60)) / 20000 == pytest.approx(0.4, abs=0.015)
+    sure = _residents(np.ones(100, bool), home_day_share=1.0, observe_prob=1.0)
+    assert len(sure.notice(np.arange(100), 600.0)) == 100 and len(sure.notice(np.arange(0), 600.0)) == 0
+
+
+def test_appraisal_offences_look_suspicious_fear_and_bias_raise_suspicion_of_innocents():
+    n, everyone = 20000, np.arange(20000)
+    res = _residents(np.ones(n, bool), recognise_offence_prob=0.6, ambiguous_suspicion_prob=0.1,
+                     fear_suspicion_gain=1.0, bias_suspicion_gain=1.0, fear_baseline=0.0)
+    share = lambda offence, minority: len(res.appraise(everyone, offence, minority)) / n  # noqa: E731
+    assert share(True, False) == pytest.approx(0.6, abs=0.015) and share(True, True) == pytest.approx(0.6, abs=0.015)
+    assert share(False, False) == pytest.approx(0.1, abs=0.01)
+    res.bias[:] = 1.0
+    assert share(False, True) == pytest.approx(0.2, abs=0.012) and share(False, False) == pytest.approx(0.1, abs=0.01)
+    res.fear[:] = 1.0
+    assert share(False, False) == pytest.approx(0.2, abs=0.012) and share(False, True) == pytest.approx(0.4, abs=0.015)
+
+
+def test_stigmatising_reports_follow_bias_and_the_form():
+    res = _residents(np.ones(2, bool), stigmatising_prob=0.3, bias_mean=0.3)
+    res.bias[:] = [0.3, 0.0]
+    assert np.mean([res.stigmatising(0) for _ in range(6000)]) == pytest.approx(0.3, abs=0.02)
+    assert not any(res.stigmatising(1) for _ in range(500))
+    form = _residents(np.ones(1, bool), stigmatising_prob=0.4, bias_mean=0.3, report_form=True,
+                      report_form_profiling_cut=0.75)
+    form.bias[:] = 0.3
+    assert np.mean([form.stigmatising(0) for _ in range(6000)]) == pytest.approx(0.1, abs=0.015)
+
+
+def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
+    res = _residents(np.ones(4, bool), alertness_gain=0.5, fear_gain=0.25, fear_baseline=0.2,
+                     alertness_baseline=0.1, feedback_fear_relief=0.5, feedback_trust_gain=0.5,
+                     victim_fear_gain=0.5, fear_memory_days=10.0, alertness_memory_days=5.0, talk_rate=0.0)
+    res.trust[:] = 0.4
+    res.alarm(np.array([0, 1]))
+    assert res.alertness.tolist() == pytest.approx([0.55, 0.55, 0.1, 0.1])
+    assert res.fear.tolist() == pytest.approx([0.4, 0.4, 0.2, 0.2])
+    res.reassure(np.array([0]), trust=False)
+    assert res.fear[0] == pytest.approx(0.2) and res.trust[0] == pytest.approx(0.4)
+    res.reassure(np.array([1]), trust=True)
+    assert res.fear[1] == pytest.approx(0.2) and res.trust[1] == pytest.approx(0.7)
+    res.victimise(2)
+    assert res.fear[2] == pytest.approx(0.6)
+    res.daily(np.empty(0, np.int64), np.empty(0, np.int64))
+    assert res.fear[2] == pytest.approx(0.2 + 0.4 * np.exp(-1 / 10))
+    assert res.alertness[0] == pytest.approx(0.1 + 0.45 * np.exp(-1 / 5))
+    assert res.fear[3] == pytest.approx(0.2) and res.alertness[3] == pytest.approx(0.1)
+
+
+def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
+    # household 0 knows 1 (afraid) and 2 (not); 3 knows only 2; 4 knows nobody
+    src, dst = np.array([0, 1, 0, 2, 3, 2]), np.array([1, 0, 2, 0, 2, 3])
+    res = _residents(np.ones(5, bool), talk_rate=0.5, talk_fear_gain=0.4, unsafe_threshold=0.5,
+                     fear_baseline=0.2, fear_memory_days=1e3)
+    res.fear[:] = [0.2, 0.9, 0.2, 0.2, 0.2]
+    res.daily(src, dst)
+    keep = np.exp(-1 / 1e3)
+    talk0 = 0.2 + 0.5 * 0.4 * 0.5 * (1 - 0.2)  # half of 0's ties are afraid
+    assert res.fear[0] == pytest.approx(0.2 + (talk0 - 0.2) * keep)
+    assert res.fear[2:].tolist() == pytest.approx([0.2, 0.2, 0.2])
+    assert res.fear[1] == pytest.approx(0.2 + 0.7 * keep)  # its only tie (0) was not afraid
