@@ -561,3 +561,40 @@ def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
     assert res.fear[0] == pytest.approx(0.2 + (talk0 - 0.2) * keep)
     assert res.fear[2:].tolist() == pytest.approx([0.2, 0.2, 0.2])
     assert res.fear[1] == pytest.approx(0.2 + 0.7 * keep)  # its only tie (0) was not afraid
+
+
+def test_chatter_dulls_reading_and_the_rules_set_the_amount_of_chatter():
+    chat, res, tally = _group([True] * 400, read_prob=0.8, chatter_fatigue=0.5, strict_chatter_cut=0.7,
+                              tolerated_chatter_boost=2.0, chatter_rule="tolerated")
+    assert chat.read_chance(0.8) == 0.8 and chat.chatter_multiplier == 2.0
+    for _ in range(4):
+        chat.post(0.0, 1, "offtopic")
+    chat.new_day()                                    # a day with 4 messages
+    assert chat.read_chance(0.8) == pytest.approx(0.8 / (1 + 0.5 * 4))
+    chat.new_day()                                    # and a quiet one: 2 a day over the week
+    assert chat.read_chance(0.8) == pytest.approx(0.8 / (1 + 0.5 * 2))
+    _, readers, times = chat.post(0.0, 1, "signal")
+    assert len(readers) / 399 == pytest.approx(0.4, abs=0.08) and 1 not in readers and (times >= 0).all()
+    assert tally["messages"] == 5 and tally["messages_offtopic"] == 4 and tally["messages_signal"] == 1
+    assert _group([True] * 10, chatter_rule="strict", strict_chatter_cut=0.7)[0].chatter_multiplier == pytest.approx(0.3)
+    assert _group([True] * 10, chatter_rule="warn")[0].chatter_multiplier == 1.0
+
+
+def test_admin_availability_closing_messages_and_message_kinds():
+    chat, res, tally = _group([True] * 10, closing_prob=1.0)
+    s = _situation(node=4)
+    readers = chat.close(s, 100.0)
+    closing = chat.log[-1]
+    assert closing.kind == "closing" and closing.role == "admin" and closing.time > 100.0 and len(readers) > 0
+    assert closing.situation == 0 and closing.node == 4 and tally["messages_admin"] == 1
+    never, _, _ = _group([True] * 10, closing_prob=0.0)
+    assert len(never.close(s, 100.0)) == 0 and not never.log
+    p = Params(admin_availability=0.0)
+    absent = ChatGroup(p, _residents([True] * 10), [0], Tally(), np.random.default_rng(0))
+    assert absent.admin_acts() is None and len(absent.close(s, 100.0)) == 0
+    assert ChatGroup(p, _residents([True] * 10), [], Tally(), np.random.default_rng(0)).admin_acts() is None
+    two = ChatGroup(Params(admin_availability=1.0), _residents([True] * 10), [0, 1], Tally(),
+                    np.random.default_rng(0))
+    assert {two.admin_acts() for _ in range(50)} == {0, 1}
+    chat.post(0.0, POLICE, "police_feedback", 0, 4)
+    assert chat.log[-1].role == "officer" and tally["messages_police"] == 1
