@@ -155,6 +155,14 @@ def _check_group(model, days, total) -> None:
     assert sum(m.stigmatising for m in chat.log) == total.stigmatising_messages
     assert sum(m.stigmatising and not m.removed for m in chat.log) == total.stigmatising_visible
     assert all(model.situations[m.situation].minority for m in chat.log if m.stigmatising)
+    for m in chat.log:
+        if m.kind == "sighting":  # only those who can see the place add a sighting
+            assert m.author in model.hood.in_sight(model.situations[m.situation].node)
+        if m.kind == "admin_question":  # SAAR enforced: asked after an app-only signal
+            assert model.params.saar_enforced and m.role == "admin"
+            assert any(o.kind == "signal" and o.situation == m.situation and o.time < m.time for o in chat.log)
+        if m.situation is not None and m.kind != "admin_question":
+            assert m.node == model.situations[m.situation].node
 
 
 # -- invariants in busy worlds: the events really happen ---------------------------------------------
@@ -598,3 +606,38 @@ def test_admin_availability_closing_messages_and_message_kinds():
     assert {two.admin_acts() for _ in range(50)} == {0, 1}
     chat.post(0.0, POLICE, "police_feedback", 0, 4)
     assert chat.log[-1].role == "officer" and tally["messages_police"] == 1
+
+
+def test_saar_reminders_bring_more_112_calls():
+    """SAAR enforced, every poster complies: admin questions appear and add 112 calls."""
+    plain = busy("baseline", admin_availability=1.0).day_table().sum()
+    saar = busy("saar_enforced", admin_availability=1.0, saar_comply_prob=1.0)
+    total = saar.day_table().sum()
+    check_invariants(saar)
+    asked = sum(m.kind == "admin_question" for m in saar.chat.log)
+    assert plain.calls_112 == plain.responses_saar + plain.responses_call_only
+    assert asked > 10 and total.calls_112 == total.responses_saar + total.responses_call_only + asked
+
+
+def test_shared_episodes_form_ties_between_members_only():
+    model = NeighbourhoodWatch(Params.preset("baseline", **{**BUSY, "tie_prob": 1.0}), seed=1)
+    before = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
+    model.run_days(30)
+    after = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
+    new = after - before
+    ties = model.day_table().ties_formed.sum()
+    assert ties > 20 and len(new) == 2 * ties and all((b, a) in new for a, b in new)
+    assert all(model.hood.member[a] and model.hood.member[b] for a, b in new)
+    social = sum(kind == "social" for _, _, kind in model.graph.edges(data="kind"))
+    assert social == len(after) // 2
+    none = run_model(Params.preset("baseline", **{**BUSY, "tie_prob": 0.0}), seed=1, days=30)
+    assert none.day_table().ties_formed.sum() == 0
+
+
+def test_chatter_rate_follows_members_and_the_rule():
+    p = Params(n_households=400, coverage=0.5, offtopic_rate=3.0, chatter_rule="tolerated",
+               tolerated_chatter_boost=2.0, ambiguous_rate=0.0, burglary_rate=0.0, attempted_burglary_rate=0.0,
+               vehicle_crime_rate=0.0, vandalism_rate=0.0)
+    days = run_model(p, seed=3, days=120).day_table()
+    expected = 3.0 * 2.0 * 200 / sim.outcomes.DAYS_PER_MONTH * 120
+    assert days.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
