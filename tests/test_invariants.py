@@ -431,9 +431,29 @@ def test_summary_outcomes_on_a_hand_built_day_table():
     assert s["offtopic_share"] == pytest.approx(3 / 10)
     assert s["arrests"] == 1 and s["stigmatising_messages_visible"] == 1
     assert s["feels_unsafe_share"] == pytest.approx(0.25)
+    assert s["follow_up_municipality_share"] == pytest.approx(1 / 4)
+    assert s["follow_up_officer_share"] == pytest.approx(1 / 4)
+    assert s["police_reports"] == 4 and s["reports_via_112"] == 0
+    for name, column in (("crowds", "crowds"), ("false_alarms", "false_alarms"), ("ties_formed", "ties_formed"),
+                         ("self_investigations", "self_investigations"), ("reports_via_admin", "reports_via_admin"),
+                         ("reports_via_officer", "reports_via_officer"),
+                         ("wrongful_confrontations", "wrongful_confrontations")):
+        assert summarise(days.assign(**{column: [2, 3]}))[name] == 5, name
+    assert summarise(days.assign(reports_via_112=[1, 1]))["reports_via_112"] == 2
+    no_minority = summarise(days.assign(innocent_minority=[0, 0], innocent_minority_signalled=[0, 0]))
+    assert np.isnan(no_minority["minority_overrepresentation"])
+    assert np.isnan(summarise(days.assign(innocent_signalled=[0, 0]))["minority_overrepresentation"])
+    assert np.isnan(summarise(days.assign(innocent_situations=[0, 0]))["minority_overrepresentation"])
+    assert np.isnan(summarise(days.assign(offences=[0, 0]))["offences_signalled_share"])
+    tally = Tally()
+    assert set(tally) == set(sim.COUNTS) and not any(tally.values())
+    tally.add("arrests")
+    tally.add("arrests", 2)
+    assert tally["arrests"] == 3
     empty = summarise(days.iloc[:0])
     assert all(np.isnan(empty[k]) for k in ("follow_up_share", "response_minutes", "messages_per_month",
-                                            "offtopic_share", "minority_overrepresentation"))
+                                            "offtopic_share", "minority_overrepresentation", "police_workload",
+                                            "signals_without_follow_up_share", "reports_per_month"))
 
 
 def _police(**params):
