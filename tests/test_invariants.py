@@ -661,3 +661,31 @@ def test_chatter_rate_follows_members_and_the_rule():
     days = run_model(p, seed=3, days=120).day_table()
     expected = 3.0 * 2.0 * 200 / sim.outcomes.DAYS_PER_MONTH * 120
     assert days.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
+
+
+def test_feedback_reaches_the_group_from_the_officer_or_relayed_by_the_admin_and_raises_trust():
+    direct = busy("police_feedback", officer_in_group=True)
+    relayed = busy("police_feedback", officer_in_group=False, admin_liaison=True)
+    lost = busy("police_feedback", officer_in_group=False, admin_liaison=False)
+    authors = {name: {m.role for m in model.chat.log if m.kind == "police_feedback"}
+               for name, model in (("direct", direct), ("relayed", relayed), ("lost", lost))}
+    assert authors == {"direct": {"officer"}, "relayed": {"admin"}, "lost": set()}
+    for model in (direct, relayed):
+        feedback = [m for m in model.chat.log if m.kind == "police_feedback"]
+        assert len(feedback) > 10 and all(m.reads > 0 for m in feedback[:5])
+        check_invariants(model)
+    trust = {name: m.day_table().trust_members.iloc[-1] for name, m in (("direct", direct), ("lost", lost))}
+    assert trust["direct"] > trust["lost"]
+
+
+def test_readers_within_sight_add_sightings_and_go_out_others_only_read():
+    model = busy("baseline", sighting_prob=1.0, go_out_prob=1.0, reply_prob=0.0)
+    check_invariants(model)
+    sightings = [m for m in model.chat.log if m.kind == "sighting"]
+    assert len(sightings) > 20
+    quiet = busy("baseline", sighting_prob=0.0, go_out_prob=0.0, investigate_prob=0.0, reply_prob=0.0)
+    total = quiet.day_table().sum()
+    assert total.self_investigations == total.crowds == total.wrongful_confrontations == 0
+    assert not [m for m in quiet.chat.log if m.kind in ("sighting", "reply")]
+    chatty = busy("chatter_tolerated", reply_prob=0.5)
+    assert sum(m.kind == "reply" for m in chatty.chat.log) > 100
