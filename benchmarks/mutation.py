@@ -3,13 +3,16 @@
     nice -n 10 python -m benchmarks.mutation                  # every rule module, one after another
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
-    python -m benchmarks.mutation --report                    # the scores of the last runs, no new run
+    python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
-Each module is mutated in its own scratch copy of the project (``results/mutation/<module>/``),
-so runs never share mutmut's state and pyproject.toml needs no mutmut section. Per mutant only
+The modules chosen are mutated in one mutmut session, in a scratch copy of the project
+(``results/mutation/<modules>/``), so the tests' statistics are collected once, runs of other
+choices never share state, and pyproject.toml needs no mutmut section. ``--sample N`` tests N
+mutants per module drawn at random (seed 16) instead of all of them, for a machine too busy for
+the full run. Per mutant only
 the fast tests in ``TESTS`` run (hypothesis with its ``mutation`` profile, tests/conftest.py); a
 mutant is killed when one of them fails. The score per module and every surviving mutant (with
-its diff) go to ``results/mutation/<module>/survivors.md``; docs/testing.md records the measured
+its diff) go to ``results/mutation/<modules>/survivors.md``; docs/testing.md records the measured
 scores and which survivors are equivalent. Run it from the project root, without PYTHONPATH
 pointing at another copy of ``sim/``.
 """
@@ -39,9 +42,9 @@ TESTS = ("tests/test_invariants.py",
 COPY = ("sim", "tests/conftest.py", "tests/test_invariants.py", "tests/test_model.py", "pyproject.toml")
 
 
-def prepare(module: str) -> Path:
-    """A scratch copy of the project whose mutmut configuration mutates ``sim/<module>.py`` only."""
-    work = WORK / module
+def prepare(modules: list[str]) -> Path:
+    """A scratch copy of the project whose mutmut configuration mutates the given modules only."""
+    work = WORK / "+".join(modules)
     shutil.rmtree(work, ignore_errors=True)
     (work / "tests").mkdir(parents=True)
     for name in COPY:
@@ -54,7 +57,7 @@ def prepare(module: str) -> Path:
     lines = "\n    ".join
     (work / "setup.cfg").write_text(
         "[mutmut]\nsource_paths = sim\n"
-        f"only_mutate = sim/{module}.py\n"
+        f"only_mutate =\n    {lines(f'sim/{m}.py' for m in modules)}\n"
         f"pytest_add_cli_args_test_selection =\n    {lines(TESTS)}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n")
     return work
@@ -68,9 +71,9 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def run(module: str, max_children: int, sample: int | None = None) -> None:
-    """Mutate the module and run the tests against every mutant, or against a random sample."""
-    work = prepare(module)
+def run(modules: list[str], max_children: int, sample: int | None = None) -> None:
+    """Mutate the modules and run the tests against every mutant, or a random sample per module."""
+    work = prepare(modules)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["HYPOTHESIS_PROFILE"] = "mutation"
     start = time.monotonic()
@@ -79,41 +82,44 @@ def run(module: str, max_children: int, sample: int | None = None) -> None:
         names: list[str] = []
         if sample:  # generate the mutants and the test statistics, run none; then draw the sample
             subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-            every = sorted(statuses(module))
-            names = sorted(random.Random(16).sample(every, min(sample, len(every))))
+            every = sorted(statuses(work))
+            for module in modules:
+                own = [n for n in every if n.startswith(f"sim.{module}.")]
+                names += sorted(random.Random(16).sample(own, min(sample, len(own))))
             (work / "sample.txt").write_text(f"{len(names)} of {len(every)} mutants\n" + "\n".join(names) + "\n")
         subprocess.run([*mutmut, *names], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    report(module, minutes=(time.monotonic() - start) / 60)
+    report(work, minutes=(time.monotonic() - start) / 60)
 
 
-def statuses(module: str) -> dict[str, str]:
+def statuses(work: Path) -> dict[str, str]:
     """Mutant name -> status (killed, survived, timeout, no tests, ...) of the last run."""
-    work = WORK / module
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
                          capture_output=True, text=True, check=True).stdout
     return dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
 
 
-def report(module: str, minutes: float | None = None) -> dict[str, int]:
-    status = statuses(module)
-    counts = Counter(status.values())
-    killed = counts["killed"] + counts["timeout"]
-    tested = len(status) - counts["skipped"] - counts["not checked"]   # "not checked": outside the sample
-    score = 100 * killed / tested if tested else float("nan")
-    took = f", {minutes:.1f} min" if minutes is not None else ""
-    measured = (WORK / module / "commit.txt").read_text()
-    line = (f"sim/{module}.py at {measured}: {killed}/{tested} mutants killed ({score:.1f}%){took}; "
-            f"{dict(counts)}")
-    print(line, flush=True)
+def report(work: Path, minutes: float | None = None) -> None:
+    """Score per module (killed / tested; timeouts count as killed) and the survivors' diffs."""
+    status = statuses(work)
+    measured = (work / "commit.txt").read_text()
+    took = f" in {minutes:.1f} min" if minutes is not None else ""
+    lines = [f"Measured on {measured}{took}."]
+    for module in sorted({name.split(".")[1] for name in status}):
+        own = {n: s for n, s in status.items() if n.startswith(f"sim.{module}.")}
+        counts = Counter(own.values())
+        killed = counts["killed"] + counts["timeout"]
+        tested = len(own) - counts["skipped"] - counts["not checked"]   # "not checked": outside the sample
+        score = 100 * killed / tested if tested else float("nan")
+        lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%) of {len(own)} mutants; "
+                     f"{dict(counts)}")
+    print("\n".join(lines), flush=True)
     survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked")]
-    work = WORK / module
     with open(work / "survivors.md", "w") as f:
-        f.write(f"# {line}\n\n")
+        f.write("# " + "\n# ".join(lines) + "\n\n")
         for name in survivors:
             diff = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work,
                                   capture_output=True, text=True).stdout
             f.write(f"```diff\n{diff.strip()}\n```\n\n")
-    return {"killed": killed, "tested": tested, "survived": len(survivors)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,11 +133,11 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(args.modules) - set(RULE_MODULES)
     if unknown:
         parser.error(f"not a rule module: {sorted(unknown)}; choose from {RULE_MODULES}")
-    for module in args.modules or RULE_MODULES:
-        if args.report:
-            report(module)
-        else:
-            run(module, args.max_children, args.sample)
+    modules = args.modules or list(RULE_MODULES)
+    if args.report:
+        report(WORK / "+".join(modules))
+    else:
+        run(modules, args.max_children, args.sample)
 
 
 if __name__ == "__main__":
