@@ -3,6 +3,7 @@
     nice -n 10 python -m benchmarks.mutation                  # every rule module, one after another
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
+    nice -n 10 python -m benchmarks.mutation --retest         # after new tests: retest the survivors
     python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
 The modules chosen are mutated in one mutmut session, in a scratch copy of the project
@@ -91,6 +92,23 @@ def run(modules: list[str], max_children: int, sample: int | None = None) -> Non
     report(work, minutes=(time.monotonic() - start) / 60)
 
 
+def retest(modules: list[str], max_children: int) -> None:
+    """Run the current tests against the survivors of the last run (the mutants stay as they were)."""
+    work = WORK / "+".join(modules)
+    for name in COPY:
+        if name.startswith("tests/"):
+            shutil.copy2(ROOT / name, work / name)
+    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
+    measured = (work / "commit.txt").read_text().strip()
+    (work / "commit.txt").write_text(f"{measured}, survivors retested with the tests of {commit()}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HYPOTHESIS_PROFILE": "mutation"}
+    start = time.monotonic()
+    with open(work / "mutmut.log", "a") as log:
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
+                       cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    report(work, minutes=(time.monotonic() - start) / 60)
+
+
 def statuses(work: Path) -> dict[str, str]:
     """Mutant name -> status (killed, survived, timeout, no tests, ...) of the last run."""
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
@@ -128,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
     parser.add_argument("--sample", type=int, default=None,
                         help="test only this many mutants per module, drawn at random (seed 16)")
+    parser.add_argument("--retest", action="store_true", help="retest the last run's survivors with the "
+                        "current tests")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(RULE_MODULES)
@@ -136,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     modules = args.modules or list(RULE_MODULES)
     if args.report:
         report(WORK / "+".join(modules))
+    elif args.retest:
+        retest(modules, args.max_children)
     else:
         run(modules, args.max_children, args.sample)
 

@@ -485,6 +485,13 @@ def test_a_112_call_gets_a_unit_within_capacity_else_the_municipality_for_its_ki
     assert police.response.dispatched_today == 0
     none, tally2 = _police(dispatch_prob=0.0)
     assert none.receive(_situation(), "112", 600.0)[1] is None and tally2["follow_ups"] == 0
+    exact, _ = _police(dispatch_prob=1.0, response_minutes=12.0, response_spread=0.0)  # no spread: the median
+    assert exact.receive(_situation(), "112", 600.0)[1] == pytest.approx(612.0)
+    spread, _ = _police(response_minutes=12.0, response_spread=0.5)
+    times = [spread.response.send_unit(Report(_situation(), "112", 0.0), 0.0) for _ in range(4)]
+    spread.response.dispatched_today = 0
+    times += [spread.response.send_unit(Report(_situation(), "112", 0.0), 0.0) for _ in range(4)]
+    assert len(set(times)) == 8 and 12.0 / 4 < np.median(times) < 12.0 * 4
 
 
 def test_the_officer_acts_on_reports_sends_a_unit_while_it_goes_on_and_reads_only_when_a_member():
