@@ -10,7 +10,13 @@ The modules chosen are mutated in one mutmut session, in a scratch copy of the p
 (``results/mutation/<modules>/``), so the tests' statistics are collected once, runs of other
 choices never share state, and pyproject.toml needs no mutmut section. ``--sample N`` tests N
 mutants per module drawn at random (seed 16) instead of all of them, for a machine too busy for
-the full run. Per mutant only
+the full run.
+
+mutmut forks each mutant's test run from a process that has already imported ``sim``, so a mutant
+in a function that runs at import time (the factories that build ``sim.outcomes.OUTCOMES``) is
+never switched on there and survives whatever the tests do. Every survivor is therefore tested
+again in a fresh process with the mutant switched on before import (``fresh_kills.txt``); the
+mutants that fail there count as killed. Per mutant only
 the fast tests in ``TESTS`` run (hypothesis with its ``mutation`` profile, tests/conftest.py); a
 mutant is killed when one of them fails. The score per module and every surviving mutant (with
 its diff) go to ``results/mutation/<modules>/survivors.md``; docs/testing.md records the measured
@@ -29,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +82,7 @@ def commit() -> str:
 def run(modules: list[str], max_children: int, sample: int | None = None) -> None:
     """Mutate the modules and run the tests against every mutant, or a random sample per module."""
     work = prepare(modules)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["HYPOTHESIS_PROFILE"] = "mutation"
+    env = _env()
     start = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
     with open(work / "mutmut.log", "w") as log:
@@ -89,7 +95,28 @@ def run(modules: list[str], max_children: int, sample: int | None = None) -> Non
                 names += sorted(random.Random(16).sample(own, min(sample, len(own))))
             (work / "sample.txt").write_text(f"{len(names)} of {len(every)} mutants\n" + "\n".join(names) + "\n")
         subprocess.run([*mutmut, *names], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    fresh_retest(work, max_children)
     report(work, minutes=(time.monotonic() - start) / 60)
+
+
+def fresh_retest(work: Path, max_children: int) -> None:
+    """Test each survivor in a new process that imports sim with the mutant already switched on."""
+    def killed(name: str) -> bool:
+        env = _env() | {"MUTANT_UNDER_TEST": name}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
+                              cwd=work / "mutants", env=env, capture_output=True, timeout=600)
+        return done.returncode != 0
+    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
+    with ThreadPoolExecutor(max_children) as pool:
+        kills = [n for n, k in zip(survivors, pool.map(killed, survivors)) if k]
+    fresh = work / "fresh_kills.txt"
+    before = fresh.read_text().split() if fresh.exists() else []
+    fresh.write_text("".join(f"{n}\n" for n in sorted({*before, *kills})))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return env | {"HYPOTHESIS_PROFILE": "mutation"}
 
 
 def retest(modules: list[str], max_children: int) -> None:
@@ -101,19 +128,24 @@ def retest(modules: list[str], max_children: int) -> None:
     survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
     measured = (work / "commit.txt").read_text().strip()
     (work / "commit.txt").write_text(f"{measured}, survivors retested with the tests of {commit()}")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HYPOTHESIS_PROFILE": "mutation"}
     start = time.monotonic()
     with open(work / "mutmut.log", "a") as log:
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
-                       cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+                       cwd=work, env=_env(), stdout=log, stderr=subprocess.STDOUT, check=False)
+    fresh_retest(work, max_children)
     report(work, minutes=(time.monotonic() - start) / 60)
 
 
 def statuses(work: Path) -> dict[str, str]:
-    """Mutant name -> status (killed, survived, timeout, no tests, ...) of the last run."""
+    """Mutant name -> status (killed, survived, timeout, no tests, ...) of the last run; survivors
+    killed in a fresh process (fresh_kills.txt) count as killed."""
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
                          capture_output=True, text=True, check=True).stdout
-    return dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
+    status = dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
+    fresh = work / "fresh_kills.txt"
+    for name in fresh.read_text().split() if fresh.exists() else ():
+        status[name] = "killed"
+    return status
 
 
 def report(work: Path, minutes: float | None = None) -> None:
