@@ -135,6 +135,8 @@ def _check_group(model, days, total) -> None:
     expected = [len(initial) - int((removed_by_day <= d).sum()) for d in days.day]
     assert days.members.tolist() == expected, "the member count does not follow the removals"
     posted = _posted_situations(model)
+    assert [m.id for m in chat.log] == list(range(len(chat.log)))   # a message's id is its place in the log
+    assert all(a.time <= b.time for a, b in zip(chat.log, chat.log[1:]) if a.role == b.role == "resident")
     for m in chat.log:
         if m.role in ("resident", "admin"):
             assert m.author in initial, "a non-member posted"
@@ -445,6 +447,8 @@ def test_summary_outcomes_on_a_hand_built_day_table():
     assert np.isnan(summarise(days.assign(innocent_signalled=[0, 0]))["minority_overrepresentation"])
     assert np.isnan(summarise(days.assign(innocent_situations=[0, 0]))["minority_overrepresentation"])
     assert np.isnan(summarise(days.assign(offences=[0, 0]))["offences_signalled_share"])
+    one = summarise(days.assign(offences=[1, 0], offences_signalled=[1, 0]))   # a share out of one
+    assert one["offences_signalled_share"] == 1.0
     tally = Tally()
     assert set(tally) == set(sim.COUNTS) and not any(tally.values())
     tally.add("arrests")
