@@ -700,3 +700,36 @@ def test_readers_within_sight_add_sightings_and_go_out_others_only_read():
     assert not [m for m in quiet.chat.log if m.kind in ("sighting", "reply")]
     chatty = busy("chatter_tolerated", reply_prob=0.5)
     assert sum(m.kind == "reply" for m in chatty.chat.log) > 100
+
+
+def test_bad_seed_or_params_are_refused_with_a_clear_error():
+    for seed in (1.5, True, "3"):
+        with pytest.raises(ValueError, match="must be an integer"):
+            NeighbourhoodWatch(Params(n_households=50), seed=seed, with_space=False)
+    with pytest.raises(TypeError, match="not dict"):
+        NeighbourhoodWatch({"n_households": 50}, seed=1, with_space=False)
+    assert NeighbourhoodWatch(Params(n_households=50), seed=np.int64(3), with_space=False).params.n_households == 50
+
+
+def test_traits_at_the_ends_of_their_range():
+    for mean in (0.0, 1.0):
+        res = _residents(np.ones(500, bool), trust_mean=max(mean, 0.01), bias_mean=mean)
+        assert np.all((res.bias >= 0) & (res.bias <= 1)) and np.all((res.trust >= 0) & (res.trust <= 1))
+        assert abs(res.bias.mean() - mean) < 0.01
+
+
+def test_every_reader_replies_at_most_once_to_a_post():
+    """reply_prob 1: each reader of an episode's only signal replies to it, once."""
+    model = busy("chatter_tolerated", reply_prob=1.0, sighting_prob=0.0, remove_profiling=False, saar_app_prob=0.0)
+    posts: dict[int, list] = {}
+    for m in model.chat.log:
+        posts.setdefault(m.situation, []).append(m)
+    checked = 0
+    for situation, msgs in posts.items():
+        signals = [m for m in msgs if m.kind in SIGNAL_KINDS]
+        if situation is None or len(signals) != 1:
+            continue
+        repliers = [m.author for m in msgs if m.kind == "reply"]
+        assert len(repliers) == len(set(repliers)) == signals[0].reads
+        checked += 1
+    assert checked > 10
