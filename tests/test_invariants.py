@@ -733,3 +733,18 @@ def test_every_reader_replies_at_most_once_to_a_post():
         assert len(repliers) == len(set(repliers)) == signals[0].reads
         checked += 1
     assert checked > 10
+
+
+def test_residents_who_trust_the_police_less_investigate_more_within_bounds():
+    """Investigation chance = investigate_prob x (1 + alertness) x (2 - trust/mean trust), the last
+    factor kept within [0.5, 1.5]."""
+    n = 30000
+    res = _residents(np.ones(n, bool), trust_mean=0.3, investigate_prob=0.2, call_112_prob=0.0, post_prob=0.0,
+                     alertness_baseline=0.0)
+    for trust, expected in ((0.0, 0.3), (0.15, 0.3), (0.3, 0.2), (0.45, 0.1), (0.9, 0.1)):
+        res.trust[:] = trust
+        share = np.mean(res.respond(np.arange(n)) == Response.INVESTIGATE)
+        assert share == pytest.approx(expected, abs=0.012), trust
+    res.trust[:] = 0.3
+    res.alertness[:] = 1.0
+    assert np.mean(res.respond(np.arange(n)) == Response.INVESTIGATE) == pytest.approx(0.4, abs=0.012)
