@@ -13,10 +13,10 @@ mutants per module drawn at random (seed 16) instead of all of them, for a machi
 the full run.
 
 mutmut forks each mutant's test run from a process that has already imported ``sim``, so a mutant
-in a function that runs at import time (the factories that build ``sim.outcomes.OUTCOMES``) is
-never switched on there and survives whatever the tests do. Every survivor is therefore tested
-again in a fresh process with the mutant switched on before import (``fresh_kills.txt``); the
-mutants that fail there count as killed. Per mutant only
+in a function that runs at import time (``IMPORT_TIME``: the factories that build
+``sim.outcomes.OUTCOMES``) is never switched on there and survives whatever the tests do. Those
+survivors are tested again in a fresh process with the mutant switched on before import
+(``fresh_kills.txt``); the ones that fail there count as killed. Per mutant only
 the fast tests in ``TESTS`` run (hypothesis with its ``mutation`` profile, tests/conftest.py); a
 mutant is killed when one of them fails. The score per module and every surviving mutant (with
 its diff) go to ``results/mutation/<modules>/survivors.md``; docs/testing.md records the measured
@@ -47,6 +47,9 @@ TESTS = ("tests/test_invariants.py",
          "tests/test_model.py::test_police_learn_only_from_112_without_officer_or_liaison",
          "tests/test_model.py::test_deterrence_prevents_offences_on_watched_streets_only",
          "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run")
+# Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
+IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
+               "sim.outcomes.x__per_month_")
 COPY = ("sim", "tests/conftest.py", "tests/test_invariants.py", "tests/test_model.py", "pyproject.toml")
 
 
@@ -100,13 +103,14 @@ def run(modules: list[str], max_children: int, sample: int | None = None) -> Non
 
 
 def fresh_retest(work: Path, max_children: int) -> None:
-    """Test each survivor in a new process that imports sim with the mutant already switched on."""
+    """Test each import-time survivor in a new process that imports sim with the mutant switched on."""
     def killed(name: str) -> bool:
         env = _env() | {"MUTANT_UNDER_TEST": name}
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
                               cwd=work / "mutants", env=env, capture_output=True, timeout=600)
         return done.returncode != 0
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
+    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")
+                 and n.startswith(IMPORT_TIME)]
     with ThreadPoolExecutor(max_children) as pool:
         kills = [n for n, k in zip(survivors, pool.map(killed, survivors)) if k]
     fresh = work / "fresh_kills.txt"
