@@ -50,8 +50,8 @@ class Message:
     stigmatising: bool = False  # names appearance rather than behaviour
     removed: bool = False
     removed_at: float = float("inf")
-    reads: int = 0
-    last_read: float = float("-inf")
+    reads: int = 0                   # members who read it
+    last_read: float = float("-inf")  # latest read by anyone, the officer included
 
     @property
     def day(self) -> int:
@@ -75,6 +75,7 @@ class ChatGroup:
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
         self.membership = membership
         self.log: list[Message] = []
+        self.removed_at: dict[int, float] = {}             # removed member -> time of removal
         self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
         self._today = 0
 
@@ -183,6 +184,7 @@ class ChatGroup:
             res.warnings[member] = 0
         if res.warnings[member] >= self.p.warnings_before_removal:
             self.membership.remove(member, now)
+            self.removed_at[member] = now
             kind = "admin_removal"
         else:
             res.warnings[member] += 1

@@ -258,6 +258,7 @@ class NeighbourhoodWatch(Model):
         self._readers_react(episode, msg, readers, read_at)
         officer_reads_at = self.police.officer.reads(self.now, self.chat.read_chance(p.officer_reads_prob))
         if officer_reads_at is not None and officer_reads_at < msg.removed_at:
+            msg.last_read = max(msg.last_read, officer_reads_at)
             self._schedule(officer_reads_at, episode, self._contact_police, episode, "officer")
         if kind == "signal" and p.saar_enforced:
             admin = self.chat.admin_acts()
@@ -422,6 +423,7 @@ class NeighbourhoodWatch(Model):
 
     def situation_table(self) -> pd.DataFrame:
         """The exogenous world as it happened (identical across scenarios with one seed)."""
-        cols = ("id", "day", "minute", "kind", "offence", "node", "minority", "stay")
+        cols = ("id", "day", "minute", "kind", "offence", "node", "minority", "stay", "deter_draw",
+                "displace_draw")
         return pd.DataFrame([{c: getattr(s, "world_node" if c == "node" else c) for c in cols}
                              for s in self.situations], columns=cols)

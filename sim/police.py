@@ -103,7 +103,7 @@ class EmergencyResponse(Agent):
             report.met_offender = True
             self.tally.add("follow_ups_met_offender")
             if self._rng.random() < self.p.arrest_prob:
-                s.arrested, s.left_at = True, time
+                s.arrested, s.arrested_at, s.left_at = True, time, min(s.left_at, time)
                 self.tally.add("arrests")
 
 

@@ -58,6 +58,7 @@ class Situation:
     arrested: bool = False
     displaced: bool = False  # deterred at ``world_node``, committed at ``node`` instead
     left_at: float = field(default=float("inf"))  # time the person left early (confronted, arrested)
+    arrested_at: float = field(default=float("inf"))  # time of the arrest (a record for tests)
     world_node: int = field(init=False)  # where the world put it (``node`` may change by displacement)
 
     def __post_init__(self):

@@ -15,7 +15,7 @@ import sim
 from sim.model import NeighbourhoodWatch
 from sim.params import FIELDS, Params
 from sim.residents import Residents
-from test_model import check_invariants
+from test_invariants import check_invariants
 
 CASES = sorted((Path(__file__).resolve().parent.parent / "conf" / "case").glob("*.yaml"))
 NO_WARMUP = dict(warmup_days=0)

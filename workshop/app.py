@@ -277,7 +277,7 @@ def Main(model: solara.Reactive):
     arms = workshop.arms
     with solara.Columns([1] * len(arms)):
         for i, arm in enumerate(arms):
-            ArmPane(arm, i, workshop.day, workshop.case, side_by_side=len(arms) == 1)
+            ArmPane(arm, i, arm.model.day, workshop.case, side_by_side=len(arms) == 1)  # its own day
     if len(arms) > 1:
         solara.Text(r.word("same_seed", lang), style={"font-style": "italic"})
     with solara.Row():
