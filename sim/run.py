@@ -25,7 +25,7 @@ def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResu
     """Simulate ``days`` days of one neighbourhood under ``params`` with ``seed``."""
     if not isinstance(days, int) or days < 1:
         raise ValueError(f"days = {days!r} must be a positive integer")
-    model = NeighbourhoodWatch(params or Params(), seed=seed)
+    model = NeighbourhoodWatch(params or Params(), seed=seed, with_space=False)  # the space is for the app
     model.run_days(days)
     return RunResult(params=model.params, seed=seed, days=model.day_table(),
                      summary=model.summary(), situations=model.situation_table())
