@@ -153,7 +153,7 @@ def batch_key(params: dict[str, Any], population: dict[str, Any], batch: int, ba
 
 
 def batch_path(results_dir: str, key: str) -> Path:
-    return Path(results_dir) / "national" / "cache" / f"{key}.parquet"
+    return store.cache_dir(results_dir) / "national" / f"{key}.parquet"
 
 
 def read_batch(path: Path) -> pd.DataFrame | None:
