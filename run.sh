@@ -14,13 +14,23 @@ install() {
     .venv/bin/python -m pip install -q -e ".[test]"
     touch .venv/.installed
   fi
-  if ! command -v chromium >/dev/null; then   # for the workshop app's browser tests
-    (apt-get update -q && apt-get install -y -q chromium) >/dev/null
+}
+
+test_packages() {
+  # Debian packages: chromium for the workshop app's browser tests; Slurm (with its accounting
+  # daemon and database) and munge for the single-node cluster of tests/test_slurm.py
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  for tool in slurmctld:slurm-wlm slurmdbd:slurmdbd munged:munge mariadbd:mariadb-server; do
+    [ -x "/usr/sbin/${tool%%:*}" ] || missing+=("${tool##*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}") >/dev/null
   fi
 }
 
 case "${1:-}" in
   main)  install; shift; exec .venv/bin/python -m experiments.run -m "$@" ;;
-  tests) install; shift; exec .venv/bin/python -m pytest -n 2 "$@" ;;
+  tests) install; test_packages; shift; exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@" ;;
   *) echo "usage: ./run.sh main | tests [pytest args]" >&2; exit 2 ;;
 esac

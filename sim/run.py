@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.model import NeighbourhoodWatch
+from sim.outcomes import summarise
 from sim.params import Params
 
 
@@ -32,8 +33,10 @@ def run(params: Params | None = None, seed: int = 0, days: int = 365) -> RunResu
     for name, value, low in (("days", days, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
             raise ValueError(f"{name} = {value!r} must be an integer of at least {low}")
-    model = NeighbourhoodWatch(params if params is not None else Params.preset(), seed=seed)
+    model = NeighbourhoodWatch(params if params is not None else Params.preset(), seed=seed,
+                               with_space=False)  # the Mesa space is for the app
     model.warm_up()
     model.run_days(days)
-    return RunResult(params=model.params, seed=seed, days=model.day_table(),
-                     summary=model.summary(), situations=model.situation_table())
+    table = model.day_table()
+    return RunResult(params=model.params, seed=seed, days=table, summary=summarise(table),
+                     situations=model.situation_table())

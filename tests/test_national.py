@@ -1,0 +1,104 @@
+"""The national run: the synthetic population reproduces what it was drawn from, groups pair across
+scenarios, a small run writes its tables, and batches give the same groups whatever their number."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from experiments import national
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["population.groups=12", "days=15", "hydra/launcher=basic"]
+
+
+def population_conf(*overrides: str):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose("national", overrides=list(overrides)).population
+
+
+def test_population_reproduces_the_documented_totals():
+    spec = population_conf()
+    groups = national.draw_population(spec)
+    assert len(groups) == spec.groups == 9000                      # facts.md: ~9,000 groups (2019)
+    assert groups["members"].max() <= spec.size_cap == 256           # WhatsApp's cap
+    assert groups["members"].min() >= spec.size_min
+    assert 60 <= groups["members"].median() <= 75                    # facts.md: typical 60-75
+    assert 60 <= groups["members"].mean() <= 80                      # ~700,000 in ~10,000 groups
+    for name, region in spec.regions.items():
+        mine = groups[groups["region"] == name]
+        assert np.allclose(mine["coverage"], region.coverage)
+        coverage = mine["members"].sum() / mine["n_households"].sum()
+        assert coverage == pytest.approx(region.coverage, rel=0.02), name
+    weight = {n: r.population_share * r.coverage for n, r in spec.regions.items()}
+    share = groups["region"].value_counts(normalize=True)
+    for name, w in weight.items():
+        assert share[name] == pytest.approx(w / sum(weight.values()), abs=1e-3)
+    assert np.median(groups["rate_multiplier"]) == pytest.approx(1, abs=0.05)
+
+
+def test_same_seed_same_groups_and_other_seed_other_groups():
+    a, b = (national.draw_population(population_conf(f"population.seed={s}", "population.groups=500"))
+            for s in (0, 0))
+    pd.testing.assert_frame_equal(a, b)
+    c = national.draw_population(population_conf("population.seed=1", "population.groups=500"))
+    assert not a["seed"].equals(c["seed"])
+
+
+def test_bad_population_is_an_error_naming_it():
+    spec = population_conf("population.regions.noord.coverage=0")
+    with pytest.raises(ValueError, match="noord"):
+        national.draw_population(spec)
+
+
+def run_national(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    return subprocess.run([sys.executable, "-m", "experiments.national", *SMALL, *args,
+                           f"results_dir={tmp}"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_small_national_run_pairs_scenarios_group_by_group_and_resumes(tmp_path):
+    done = run_national(tmp_path, "scenario=baseline,officer_in_group", "batches=3")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1].startswith("national: 12 groups in ")
+    (out,) = (tmp_path / "national").glob("*/")
+    for name in ("groups.parquet", "national.csv", "regions.csv", "distributions.csv",
+                 "differences.csv", "national.md", "distributions.png", "regions.png"):
+        assert (out / name).exists(), name
+    groups = pd.read_parquet(out / "groups.parquet")
+    base, officer = (groups[groups["scenario"] == s].set_index("group") for s in
+                     ("baseline", "officer_in_group"))
+    assert list(base.index) == list(officer.index) == list(range(12))
+    assert (base[["members", "n_households", "region"]] == officer[["members", "n_households",
+                                                                     "region"]]).all().all()
+    diff = pd.read_csv(out / "differences.csv").set_index("outcome")
+    assert diff.loc["police_reports", "difference"] == pytest.approx(
+        officer["police_reports"].sum() - base["police_reports"].sum())
+    totals = pd.read_csv(out / "national.csv").set_index("scenario")
+    assert totals.loc["baseline", "groups"] == 12
+
+    again = run_national(tmp_path, "scenario=baseline,officer_in_group", "batches=3")
+    assert again.returncode == 0 and "6 batch jobs (6 already done)" in again.stderr
+
+
+def test_batches_change_nothing_but_the_split(tmp_path):
+    tables = []
+    for batches in (1, 4):
+        done = run_national(tmp_path / str(batches), f"batches={batches}")
+        assert done.returncode == 0, done.stderr[-3000:]
+        tables.append(pd.read_parquet(next((tmp_path / str(batches) / "national").glob("*/groups.parquet"))))
+    pd.testing.assert_frame_equal(*tables)
+
+
+def test_a_missing_reference_scenario_is_a_clear_error(tmp_path):
+    done = run_national(tmp_path, "scenario=officer_in_group,report_form", "batches=1")
+    assert done.returncode != 0
+    assert "reference scenario 'baseline' was not run" in done.stderr
