@@ -103,25 +103,26 @@ def snapshot(member: np.ndarray, ever_member: np.ndarray, alertness: np.ndarray,
     Non-members are households that were never in the group: removed (former) members count
     neither as members nor as non-members, so their drift back to baseline is no artefact of either.
     """
-    non = ~ever_member
+    n = len(member)
+    groups = np.stack((member, ~ever_member)).astype(np.float64)      # members, non-members
+    counts = groups.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):              # no members: NaN
+        means = (np.stack((alertness, fear, trust)) @ groups.T) / counts   # one product a day
+    fear_sum = float(fear.sum())
     return {
-        "alertness_members": _mean(alertness, member),
-        "alertness_nonmembers": _mean(alertness, non),
-        "fear_members": _mean(fear, member),
-        "fear_nonmembers": _mean(fear, non),
-        "fear_residents": float(fear.mean()),
-        "feels_unsafe_share": float(np.mean(fear > unsafe_threshold)),
+        "alertness_members": float(means[0, 0]),
+        "alertness_nonmembers": float(means[0, 1]),
+        "fear_members": float(means[1, 0]),
+        "fear_nonmembers": float(means[1, 1]),
+        "fear_residents": fear_sum / n,
+        "feels_unsafe_share": np.count_nonzero(fear > unsafe_threshold) / n,
         # who often feels unsafe also sometimes does: the higher of the two thresholds
-        "feels_often_unsafe_share": float(np.mean(fear > max(unsafe_threshold, often_unsafe_threshold))),
-        "trust_members": _mean(trust, member),
-        "members": int(member.sum()),
-        "nonmembers": int(len(member) - member.sum()),
-        "households": len(member),
+        "feels_often_unsafe_share": np.count_nonzero(fear > max(unsafe_threshold, often_unsafe_threshold)) / n,
+        "trust_members": float(means[2, 0]),
+        "members": int(counts[0]),
+        "nonmembers": int(n - counts[0]),
+        "households": n,
     }
-
-
-def _mean(x: np.ndarray, mask: np.ndarray) -> float:
-    return float(x[mask].mean()) if mask.any() else float("nan")
 
 
 class Tally(dict):
