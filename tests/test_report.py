@@ -13,7 +13,7 @@ import pytest
 from scipy.special import stdtrit
 
 import sim
-from experiments import compare, precision, report
+from experiments import compare, precision, report, store
 from experiments_fixtures import NOISE_SD
 from test_experiments import cli, sweep_dirs
 
@@ -202,6 +202,7 @@ def written(tmp_path_factory):
                           effects={("officer_in_group", "reports_per_month"): 15.0,
                                    ("coverage_high", "feels_unsafe_share"): 0.03})
     runs.to_parquet(sweep / "runs.parquet")
+    store.mark_complete(sweep, runs)  # its tables are written, as a finished sweep's are
     text = compare.compare(sweep)
     return sweep, text
 
