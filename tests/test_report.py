@@ -186,10 +186,18 @@ def test_seeds_auto_stops_at_the_requested_precision_and_resumes(tmp_path):
 
 
 def test_seeds_auto_needs_its_reference_in_the_sweep(tmp_path):
-    done = cli("-m", "seeds=auto", "scenario=officer_in_group,no_admin", "seed=range(8)",
-               "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", "days=2",
-               "params.n_households=20", results=tmp_path)
-    assert done.returncode != 0 and "reference scenario 'baseline' is not in the sweep" in done.stderr
+    sweep = ["-m", "seeds=auto", "scenario=officer_in_group,no_admin", "seed=range(8)",
+             "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", "days=2", "params.n_households=20"]
+    done = cli(*sweep, results=tmp_path)
+    assert done.returncode != 0 and done.stderr.strip().splitlines() == [
+        "the reference scenario 'baseline' is not in the sweep (no_admin, officer_in_group): compare=true "
+        "compares every scenario with it and seeds=auto measures every effect against it; add scenario "
+        "baseline or set hydra.sweeper.reference"]
+    # the configured reference is the one checked, also without a comparison; nothing runs
+    done = cli(*sweep, "hydra.sweeper.reference=coverage_high", "compare=false", results=tmp_path)
+    assert done.returncode != 0 and "the reference scenario 'coverage_high' is not in the sweep" in done.stderr
+    assert "seeds=auto measures" in done.stderr and "compare=true" not in done.stderr
+    assert not list(tmp_path.rglob("run.json"))
 
 
 # --- the page -------------------------------------------------------------------------------
