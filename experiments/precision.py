@@ -61,13 +61,6 @@ def seed_batches(jobs: Sequence[Sequence[str]], batch: int) -> list[list[list[st
     return [[list(j) for j in jobs if seed(j) in set(g)] for g in groups]
 
 
-def check_reference(jobs: Sequence[Sequence[str]], reference: str) -> None:
-    scenarios = {o.split("=", 1)[1] for j in jobs for o in j if o.startswith("scenario=")}
-    if scenarios and reference not in scenarios:
-        raise ValueError(f"seeds=auto: the reference scenario {reference!r} is not in the sweep "
-                         f"({', '.join(sorted(scenarios))}); set hydra.sweeper.reference")
-
-
 def check(config: Any, reference: str, precision: float, budget: int) -> dict[str, Any]:
     """After a batch: the status of the sweep so far, written to ``precision.json`` and shown."""
     sweep_dir = Path(config.hydra.sweep.dir)

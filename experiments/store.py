@@ -219,9 +219,14 @@ def write_tables(out_dir: Path, records: list[dict[str, Any]], cache: Path) -> p
     if len(failed):
         failures = pd.DataFrame([r for r in records if r["status"] == "failed"])
         atomic_write(out_dir / "failures.csv", lambda p: failures.to_csv(p, index=False))
+    mark_complete(out_dir, runs)
+    return runs
+
+
+def mark_complete(out_dir: Path, runs: pd.DataFrame) -> None:
+    """Write the completion marker, last, once ``out_dir`` has all its tables (of ``runs``)."""
     write_json(out_dir / COMPLETE, {"finished": dt.datetime.now().isoformat(timespec="seconds"),
                                     "runs": len(runs), "status": runs["status"].value_counts().to_dict()})
-    return runs
 
 
 def missing_runs(out_dir: Path) -> list[str] | None:

@@ -43,7 +43,7 @@ from experiments import store
 from experiments.schema import check_run
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
-REFERENCE = "baseline"   # what the comparison at the end of a sweep compares with
+REFERENCE = "baseline"   # what a sweep's effects are measured against, unless hydra.sweeper.reference
 _sweep_errors: list[str] = []   # set by the callback in the launching process; exit status 1
 
 
@@ -146,6 +146,25 @@ def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[dict[str, Any]
     return keys
 
 
+def reference(config: DictConfig) -> str:
+    """The scenario the sweep measures every effect against (``hydra.sweeper.reference`` of seeds=auto)."""
+    return config.hydra.sweeper.get("reference", REFERENCE)
+
+
+def check_reference(config: DictConfig, planned: list[dict[str, Any]]) -> None:
+    """Stop before any run if the sweep does not run the reference that its comparison (compare=true)
+    or its precision rule (seeds=auto: a sweeper with a reference) measures against."""
+    ref, auto = reference(config), "reference" in config.hydra.sweeper
+    scenarios = sorted({job["scenario"] for job in planned})
+    if ref in scenarios or not (config.compare or auto):
+        return
+    why = " and ".join([*(["compare=true compares every scenario with it"] if config.compare else []),
+                        *(["seeds=auto measures every effect against it"] if auto else [])])
+    fix = "set hydra.sweeper.reference" if auto else "pass compare=false"
+    raise SystemExit(f"the reference scenario {ref!r} is not in the sweep ({', '.join(scenarios)}): "
+                     f"{why}; add scenario {ref} or {fix}")
+
+
 class Progress:
     """A tqdm bar over the jobs of a sweep, fed by the job records appearing on disk."""
 
@@ -190,9 +209,7 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self.jobs = planned_jobs(config)
         planned = check_jobs(config, self.jobs)
-        if config.compare and REFERENCE not in {job["scenario"] for job in planned}:
-            raise SystemExit(f"compare=true compares every scenario with {REFERENCE}, which this "
-                             f"sweep does not run: add scenario {REFERENCE} or pass compare=false")
+        check_reference(config, planned)
         cache = store.cache_dir(config.results_dir)
         done = sum(store.cached(cache, job["key"]) for job in planned)
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -221,8 +238,7 @@ class SweepCallback(Callback):
         if config.compare and len(failed) < len(runs):
             from experiments import compare  # here, so that jobs need not import matplotlib
             try:
-                compare.main([str(sweep_dir), "--reference",
-                              config.hydra.sweeper.get("reference", REFERENCE)])
+                compare.main([str(sweep_dir), "--reference", reference(config)])
             except SystemExit as error:  # e.g. every run of the reference scenario failed
                 print(f"no comparison: {error}", file=sys.stderr)
                 _sweep_errors.append("the comparison could not be made")

@@ -13,7 +13,7 @@ import pytest
 from scipy.special import stdtrit
 
 import sim
-from experiments import compare, precision, report
+from experiments import compare, precision, report, store
 from experiments_fixtures import NOISE_SD
 from test_experiments import cli, sweep_dirs
 
@@ -66,7 +66,8 @@ def test_effects_in_plain_units_and_marked_only_where_they_hold():
                           ("officer_in_group", "follow_up_share")])["holds"].any()
     nl = " ".join(report.sentences(card_of(runs).query("scenario == 'officer_in_group'"), "nl"))
     en = " ".join(report.sentences(card_of(runs).query("scenario == 'officer_in_group'"), "en"))
-    assert "Het aantal meldingen bij de politie stijgt met 1" in nl and "De andere 6 uitkomsten" in nl
+    others = len(SCORED) - 2  # every scorecard column but the two effects
+    assert "Het aantal meldingen bij de politie stijgt met 1" in nl and f"De andere {others} uitkomsten" in nl
     assert "The number of reports to the police rises by 1" in en and "do not change detectably" in en
     assert f"follow up falls by {report.number(down['effect'], 'en')} pp [" in en
 
@@ -110,22 +111,26 @@ def null_tables(rng, sweeps: int, scenarios=tuple(sim.SCENARIOS), seeds=30, name
 
 
 def test_with_no_effect_fewer_than_5_percent_of_sweeps_mark_any_cell(monkeypatch):
-    """The issue's multiplicity test, on 10,000 sweeps of 10 scenarios x 30 seeds with no effect
-    anywhere (Holm's family-wise error here is about 4.5%, so fewer sweeps could not tell it from
-    5%); the real scorecard takes every sweep as one family. Without the correction nearly every
-    sweep would mark a cell."""
+    """The issue's multiplicity test, on 10,000 sweeps of every scenario x 30 seeds with no effect
+    anywhere; the real scorecard takes every sweep as one family (every scenario but the reference x
+    every scorecard column: 10 x 11 = 110 cells today). Holm keeps the family-wise error at most 5%;
+    with 110 cells it is close to that bound (475 of these 10,000 sweeps, 4.75%), so fewer sweeps
+    could not tell it from 5%. Without the correction nearly every sweep would mark a cell."""
     monkeypatch.setattr(sim, "OUTCOME_NAMES", SCORED)  # compare only what the scorecard reads
     means, diffs, first = null_tables(np.random.default_rng(20261201), sweeps=10_000)
     # the tables are those compare makes of the same runs
     mine = diffs[diffs["days"] == 1].set_index(["scenario", "outcome"]).sort_index()
     theirs = compare.paired_differences(first).set_index(["scenario", "outcome"]).sort_index()
     assert np.allclose(mine[["difference", "lo", "hi"]], theirs[["difference", "lo", "hi"]])
-    gc.freeze()  # statsmodels' Holm calls gc.collect() once per family; keep that cheap
+    # statsmodels' Holm calls gc.collect() once per family; keep that cheap by freezing every object
+    # there is, statsmodels' own included (the scorecard imports it lazily: import it first)
+    import statsmodels.stats.multitest  # noqa: F401
+    gc.freeze()
     try:
         card = report.scorecard(means, diffs)
     finally:
         gc.unfreeze()
-    assert len(card) == 10_000 * 9 * len(SCORED) and not card["too_few"].any()
+    assert len(card) == 10_000 * (len(sim.SCENARIOS) - 1) * len(SCORED) and not card["too_few"].any()
     per_sweep = card.groupby("days").agg(marked=("holds", "any"), uncorrected=("p", lambda p: (p < 0.05).any()))
     assert per_sweep["marked"].mean() < 0.05, f"{per_sweep['marked'].sum()} of 10,000 null sweeps marked a cell"
     assert per_sweep["uncorrected"].mean() > 0.5  # the test can tell: uncorrected, most sweeps would
@@ -137,7 +142,9 @@ def test_text_scorecard_is_short_and_marks_what_holds():
     means, diffs = compare.scenario_means(runs), compare.paired_differences(runs)
     text = report.text_scorecard(report.scorecard(means, diffs), means, "baseline")
     lines = text.splitlines()
-    assert len(lines) == 2 + 9 and "Holm" in lines[0]
+    # a title, the column headers and one line per scenario but the reference: about a dozen
+    assert len(lines) == 2 + len(sim.SCENARIOS) - 1 <= 14 and "Holm" in lines[0]
+    assert all(c.short in lines[1] for c in report.present(SCORED))  # every column, none dropped
     assert [ln for ln in lines[2:] if "*" in ln] == [ln for ln in lines if ln.startswith("coverage_high")]
 
 
@@ -179,10 +186,18 @@ def test_seeds_auto_stops_at_the_requested_precision_and_resumes(tmp_path):
 
 
 def test_seeds_auto_needs_its_reference_in_the_sweep(tmp_path):
-    done = cli("-m", "seeds=auto", "scenario=officer_in_group,no_admin", "seed=range(8)",
-               "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", "days=2",
-               "params.n_households=20", results=tmp_path)
-    assert done.returncode != 0 and "reference scenario 'baseline' is not in the sweep" in done.stderr
+    sweep = ["-m", "seeds=auto", "scenario=officer_in_group,no_admin", "seed=range(8)",
+             "runner=experiments_fixtures.noise_runner", "hydra/launcher=basic", "days=2", "params.n_households=20"]
+    done = cli(*sweep, results=tmp_path)
+    assert done.returncode != 0 and done.stderr.strip().splitlines() == [
+        "the reference scenario 'baseline' is not in the sweep (no_admin, officer_in_group): compare=true "
+        "compares every scenario with it and seeds=auto measures every effect against it; add scenario "
+        "baseline or set hydra.sweeper.reference"]
+    # the configured reference is the one checked, also without a comparison; nothing runs
+    done = cli(*sweep, "hydra.sweeper.reference=coverage_high", "compare=false", results=tmp_path)
+    assert done.returncode != 0 and "the reference scenario 'coverage_high' is not in the sweep" in done.stderr
+    assert "seeds=auto measures" in done.stderr and "compare=true" not in done.stderr
+    assert not list(tmp_path.rglob("run.json"))
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -195,6 +210,7 @@ def written(tmp_path_factory):
                           effects={("officer_in_group", "reports_per_month"): 15.0,
                                    ("coverage_high", "feels_unsafe_share"): 0.03})
     runs.to_parquet(sweep / "runs.parquet")
+    store.mark_complete(sweep, runs)  # its tables are written, as a finished sweep's are
     text = compare.compare(sweep)
     return sweep, text
 
