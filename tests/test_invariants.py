@@ -81,7 +81,13 @@ def _check_counts_add_up(model, total) -> None:
                               + total.messages_police)
     happened = [s for s in model.situations if not s.deterred]
     assert len(happened) == total.situations
-    assert sum(s.deterred for s in model.situations) == total.offences_deterred
+    # deterred where planned, less those displaced (they take place elsewhere), plus those
+    # prevented by diffusion of benefits (docs/odd.md, process 10)
+    assert sum(s.deterred for s in model.situations) == (total.offences_deterred - total.offences_displaced
+                                                         + total.offences_diffused)
+    assert sum(s.displaced for s in happened) == total.offences_displaced
+    assert all(s.offence for s in happened if s.displaced)
+    assert all(s.node == s.world_node for s in happened if not s.displaced)
     assert all(s.offence for s in model.situations if s.deterred), "an innocent person deterred"
     assert sum(s.signalled for s in happened) == total.situations_signalled
     assert sum(s.offence for s in happened) == total.offences
@@ -349,7 +355,8 @@ def test_arrest_only_while_the_offender_is_present():
 
     def situation(**kw):
         return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1,
-                                 minority=False, stay=30.0, deter_draw=0.5), **kw})
+                                 minority=False, stay=30.0, deter_draw=0.5, displace_draw=0.5, alt_node=1),
+                       **kw})
     for arrival, confronted_at, arrested in ((610.0, None, True), (640.0, None, False),
                                             (620.0, 615.0, False), (620.0, 625.0, True)):
         s = situation()
@@ -407,28 +414,42 @@ def test_deterrence_needs_watchers_and_grows_with_its_strength():
 
 def test_member_and_non_member_outcomes_on_a_hand_built_case():
     member = np.array([True, True, False, False, False])
-    row = snapshot(member, alertness=np.array([0.1, 0.3, 0.0, 0.2, 0.4]),
+    # household 2 was a member once (removed or left): neither member nor non-member
+    ever_member = np.array([True, True, True, False, False])
+    row = snapshot(member, ever_member, alertness=np.array([0.1, 0.3, 0.0, 0.2, 0.4]),
                    fear=np.array([0.2, 0.8, 0.1, 0.1, 0.7]), trust=np.array([0.5, 0.7, 0.0, 0.0, 0.0]),
-                   unsafe_threshold=0.5)
-    assert row == pytest.approx(dict(alertness_members=0.2, alertness_nonmembers=0.2, fear_members=0.5,
-                                     fear_nonmembers=0.3, feels_unsafe_share=0.4, trust_members=0.6,
-                                     members=2))
-    assert np.isnan(snapshot(np.zeros(2, bool), np.zeros(2), np.zeros(2), np.zeros(2), 0.5)["fear_members"])
+                   unsafe_threshold=0.5, often_unsafe_threshold=0.75)
+    assert row == pytest.approx(dict(alertness_members=0.2, alertness_nonmembers=0.3, fear_members=0.5,
+                                     fear_nonmembers=0.4, fear_residents=0.38, feels_unsafe_share=0.4,
+                                     feels_often_unsafe_share=0.2, trust_members=0.6, members=2,
+                                     nonmembers=3, households=5))
+    # the higher threshold counts as 'often unsafe' even if given the other way round
+    assert snapshot(member, ever_member, np.zeros(5), np.array([0.2, 0.8, 0.1, 0.1, 0.7]), np.zeros(5),
+                    0.75, 0.5)["feels_often_unsafe_share"] == pytest.approx(0.2)
+    empty = snapshot(np.zeros(2, bool), np.zeros(2, bool), np.zeros(2), np.zeros(2), np.zeros(2), 0.5, 0.75)
+    assert np.isnan(empty["fear_members"]) and empty["fear_nonmembers"] == 0.0
 
 
 def test_only_members_are_alarmed_by_the_group():
-    """A group with signals but no talk, victimisation or removals (a removed member would take
-    their fear along): non-members keep the baseline exactly, members end up above it (member and
-    non-member outcomes are not swapped)."""
+    """A group with signals but no talk, victimisation, watch reassurance, witnesses' alertness or
+    membership changes (a resident who leaves would take their fear along): non-members keep their
+    own fear baselines exactly, members end up above theirs (member and non-member outcomes are not
+    swapped)."""
     p = Params.preset("baseline", **{**BUSY, "talk_rate": 0.0, "victim_fear_gain": 0.0,
-                                     "chatter_rule": "tolerated", "remove_profiling": False})
-    days = run_model(p, seed=2).day_table()
-    assert np.allclose(days.fear_nonmembers, p.fear_baseline, rtol=0, atol=1e-12)
-    assert np.allclose(days.alertness_nonmembers, p.alertness_baseline, rtol=0, atol=1e-12)
-    assert (days.fear_members > p.fear_baseline).mean() > 0.9
-    assert (days.alertness_members > p.alertness_baseline).mean() > 0.9
+                                     "watch_reassurance": 0.0, "chatter_rule": "tolerated",
+                                     "remove_profiling": False, "incident_join_prob": 0.0, "invite_prob": 0.0,
+                                     "traffic_leave_prob": 0.0, "conflict_leave_prob": 0.0})
+    model = run_model(p, seed=2)
+    days, res = model.day_table(), model.residents
+    assert (res.ever_member == res.member).all() and days.members.nunique() == 1  # membership fixed
+    non, member = ~res.member, res.member
+    # heterogeneous baselines (issue 9): each non-member's fear stays at their own baseline
+    assert np.allclose(days.fear_nonmembers, res.fear_baseline[non].mean(), rtol=0, atol=1e-12)
+    assert (days.fear_members > res.fear_baseline[member].mean()).mean() > 0.9
+    # witnesses become more alert (issue 15), members or not; members read the group besides
+    assert (days.alertness_members > days.alertness_nonmembers).mean() > 0.9
     s = summarise(days)
-    assert s["fear_members"] > s["fear_nonmembers"] == pytest.approx(p.fear_baseline)
+    assert s["fear_members"] > s["fear_nonmembers"] == pytest.approx(res.fear_baseline[non].mean())
 
 
 def test_summary_outcomes_on_a_hand_built_day_table():
@@ -441,10 +462,15 @@ def test_summary_outcomes_on_a_hand_built_day_table():
                   messages_offtopic=[1, 2], stigmatising_visible=[1, 0])
     days = pd.DataFrame({**counts, "fear_members": [0.2, 0.4], "fear_nonmembers": [0.1, 0.1],
                          "alertness_members": [0.5, 0.7], "alertness_nonmembers": [0.0, 0.2],
-                         "feels_unsafe_share": [0.0, 0.5]})
+                         "feels_unsafe_share": [0.0, 0.5], "feels_often_unsafe_share": [0.0, 0.25],
+                         "fear_residents": [0.15, 0.25], "households": [1000, 1000], "members": [400, 400],
+                         "nonmembers": [600, 600]})
     s = summarise(days)
     month = 2 / sim.outcomes.DAYS_PER_MONTH
     assert s["fear_members"] == pytest.approx(0.3) and s["fear_nonmembers"] == pytest.approx(0.1)
+    assert s["fear_residents"] == pytest.approx(0.2)
+    year = 2 / sim.outcomes.DAYS_PER_YEAR  # two days of 1,000 households
+    assert s["offences_per_1000"] == pytest.approx(4 / year) and s["follow_ups_per_1000"] == pytest.approx(3 / year)
     assert s["alertness_members"] == pytest.approx(0.6) and s["alertness_nonmembers"] == pytest.approx(0.1)
     assert s["offences_signalled_share"] == pytest.approx(3 / 4)
     assert s["innocent_signal_share"] == pytest.approx(5 / 8)
@@ -458,7 +484,7 @@ def test_summary_outcomes_on_a_hand_built_day_table():
     assert s["messages_per_month"] == pytest.approx(10 / month)
     assert s["offtopic_share"] == pytest.approx(3 / 10)
     assert s["arrests"] == 1 and s["stigmatising_messages_visible"] == 1
-    assert s["feels_unsafe_share"] == pytest.approx(0.25)
+    assert s["feels_unsafe_share"] == pytest.approx(0.25) and s["feels_often_unsafe_share"] == pytest.approx(0.125)
     assert s["follow_up_municipality_share"] == pytest.approx(1 / 4)
     assert s["follow_up_officer_share"] == pytest.approx(1 / 4)
     assert s["police_reports"] == 4 and s["reports_via_112"] == 0
@@ -493,7 +519,7 @@ def _police(**params):
 
 def _situation(**kw) -> Situation:
     return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1, minority=False,
-                               stay=30.0, deter_draw=0.5), **kw})
+                               stay=30.0, deter_draw=0.5, displace_draw=0.5, alt_node=1), **kw})
 
 
 def test_a_112_call_gets_a_unit_within_capacity_else_the_municipality_for_its_kinds():
@@ -535,9 +561,11 @@ def test_the_officer_acts_on_reports_sends_a_unit_while_it_goes_on_and_reads_onl
     assert late_vandalism.follow_ups == {"municipality"} and tally["reports_via_officer"] == 2
     idle, tally2 = _police(officer_action_prob=0.0)
     assert idle.receive(_situation(), "admin", 610.0) == (idle.reports[0], None) and tally2["follow_ups"] == 0
-    assert officer.reads(1.0) is not None and officer.reads(1.0) > 0 and officer.reads(0.0) is None
+    read = [officer.reads(60.0 * hour, 1.0) for hour in range(24)]  # posts at every hour of a day
+    assert all(t is not None and t > 60.0 * h and officer.on_duty_from(t) == t for h, t in enumerate(read))
+    assert officer.reads(1.0, 0.0) is None  # the read chance (chatter dulls it) is the caller's
     outside, _ = _police(officer_in_group=False)
-    assert all(outside.officer.reads(1.0) is None for _ in range(20))
+    assert all(outside.officer.reads(1.0, 1.0) is None for _ in range(20))
 
 
 def test_feedback_after_every_report_under_the_rule_else_sometimes_after_follow_up():
@@ -599,6 +627,7 @@ def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
                      alertness_baseline=0.1, feedback_fear_relief=0.5, feedback_trust_gain=0.5,
                      victim_fear_gain=0.5, fear_memory_days=10.0, alertness_memory_days=5.0, talk_rate=0.0)
     res.trust[:] = 0.4
+    res.fear_baseline[:] = res.fear[:] = 0.2  # one baseline for all (they are heterogeneous, issue 9)
     res.alarm(np.array([0, 1]))
     assert res.alertness.tolist() == pytest.approx([0.55, 0.55, 0.1, 0.1])
     assert res.fear.tolist() == pytest.approx([0.4, 0.4, 0.2, 0.2])
@@ -608,7 +637,7 @@ def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
     assert res.fear[1] == pytest.approx(0.2) and res.trust[1] == pytest.approx(0.7)
     res.victimise(2)
     assert res.fear[2] == pytest.approx(0.6)
-    res.daily(np.empty(0, np.int64), np.empty(0, np.int64))
+    res.daily(np.empty(0, np.int64), np.empty(0, np.int64), watched=np.zeros(4))
     assert res.fear[2] == pytest.approx(0.2 + 0.4 * np.exp(-1 / 10))
     assert res.alertness[0] == pytest.approx(0.1 + 0.45 * np.exp(-1 / 5))
     assert res.fear[3] == pytest.approx(0.2) and res.alertness[3] == pytest.approx(0.1)
@@ -619,13 +648,19 @@ def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
     src, dst = np.array([0, 1, 0, 2, 3, 2]), np.array([1, 0, 2, 0, 2, 3])
     res = _residents(np.ones(5, bool), talk_rate=0.5, talk_fear_gain=0.4, unsafe_threshold=0.5,
                      fear_baseline=0.2, fear_memory_days=1e3)
+    res.fear_baseline[:] = 0.2  # one baseline for all (they are heterogeneous, issue 9)
     res.fear[:] = [0.2, 0.9, 0.2, 0.2, 0.2]
-    res.daily(src, dst)
-    keep = np.exp(-1 / 1e3)
-    talk0 = 0.2 + 0.5 * 0.4 * 0.5 * (1 - 0.2)  # half of 0's ties are afraid
-    assert res.fear[0] == pytest.approx(0.2 + (talk0 - 0.2) * keep)
-    assert res.fear[2:].tolist() == pytest.approx([0.2, 0.2, 0.2])
-    assert res.fear[1] == pytest.approx(0.2 + 0.7 * keep)  # its only tie (0) was not afraid
+    res.daily(src, dst, watched=np.zeros(5))  # no reassurance by watchers here
+    keep, gain, relief = np.exp(-1 / 1e3), 0.5 * 0.4, 0.5 * res.p.talk_relief
+    # two-way talk (issue 9): each afraid tie adds talk_rate x talk_fear_gain x (1 - fear), each
+    # calm tie removes talk_rate x talk_relief x fear; then forgetting towards the baseline
+    talk = np.array([0.2 + gain * 1 * 0.8 - relief * 1 * 0.2,   # 0: one afraid tie (1), one calm (2)
+                     0.9 - relief * 1 * 0.9,                    # 1: its only tie (0) is calm
+                     0.2 - relief * 2 * 0.2,                    # 2: two calm ties (0, 3)
+                     0.2 - relief * 1 * 0.2,                    # 3: one calm tie (2)
+                     0.2])                                      # 4: nobody to talk with
+    assert res.fear.tolist() == pytest.approx((0.2 + (np.clip(talk, 0, 1) - 0.2) * keep).tolist())
+    assert res.fear[4] == pytest.approx(0.2) and res.fear[1] < 0.9 and res.fear[0] > 0.2
 
 
 def test_chatter_dulls_reading_and_the_rules_set_the_amount_of_chatter():
