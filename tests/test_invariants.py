@@ -396,16 +396,23 @@ def test_feedback_only_for_episodes_with_posts():
     check_invariants(quiet)
 
 
+# Membership held fixed (issue 9 lets residents join and leave): for rules that need a fixed group.
+FIXED_MEMBERSHIP = dict(incident_join_prob=0.0, invite_prob=0.0, traffic_leave_prob=0.0, conflict_leave_prob=0.0)
+
+
 def test_deterrence_follows_the_world_draw_exactly():
     """Bug: the deterrence draw taken from the behaviour stream (breaks common random numbers).
 
-    Everyone a member, alertness constant: every street looks equally watched, so an offence is
-    deterred exactly when its world draw is below deterrence x watchedness."""
-    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, deterrence=0.6, alertness_gain=0.0,
+    Everyone a member (nobody joins or leaves, issue 9), alertness constant: every street looks
+    equally watched, so an offence is deterred exactly when its world draw is below deterrence x
+    watchedness."""
+    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, **FIXED_MEMBERSHIP, deterrence=0.6,
+               alertness_gain=0.0,
                alertness_baseline=0.5, chatter_rule="tolerated", remove_profiling=False, burglary_rate=50.0,
                attempted_burglary_rate=50.0)
     model = run_model(p, seed=4, days=120)
-    threshold = 0.6 * (0.5 + 0.5 * 0.5)
+    # deterrence x member share in sight x (1 + alertness) / (1 + alertness_baseline) (docs/odd.md 7.2)
+    threshold = 0.6 * 1.0 * (1 + 0.5) / (1 + 0.5)
     offences = [s for s in model.situations if s.offence]
     assert len(offences) > 50 and 0 < sum(s.deterred for s in offences) < len(offences)
     assert [s.deterred for s in offences] == [s.deter_draw < threshold for s in offences]
@@ -448,8 +455,7 @@ def test_only_members_are_alarmed_by_the_group():
     swapped)."""
     p = Params.preset("baseline", **{**BUSY, "talk_rate": 0.0, "victim_fear_gain": 0.0,
                                      "watch_reassurance": 0.0, "chatter_rule": "tolerated",
-                                     "remove_profiling": False, "incident_join_prob": 0.0, "invite_prob": 0.0,
-                                     "traffic_leave_prob": 0.0, "conflict_leave_prob": 0.0})
+                                     "remove_profiling": False, **FIXED_MEMBERSHIP})
     model = run_model(p, seed=2)
     days, res = model.day_table(), model.residents
     assert (res.ever_member == res.member).all() and days.members.nunique() == 1  # membership fixed
@@ -723,7 +729,8 @@ def test_saar_reminders_bring_more_112_calls():
 
 
 def test_shared_episodes_form_ties_between_members_only():
-    model = NeighbourhoodWatch(Params.preset("baseline", **{**BUSY, "tie_prob": 1.0}), seed=1)
+    # membership fixed: whoever was a member when a tie formed is a member at the end
+    model = NeighbourhoodWatch(Params.preset("baseline", **{**BUSY, **FIXED_MEMBERSHIP, "tie_prob": 1.0}), seed=1)
     before = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
     model.run_days(30)
     after = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
@@ -741,8 +748,14 @@ def test_chatter_rate_follows_members_and_the_rule():
     p = Params(n_households=400, coverage=0.5, offtopic_rate=3.0, chatter_rule="tolerated",
                tolerated_chatter_boost=2.0, ambiguous_rate=0.0, burglary_rate=0.0, attempted_burglary_rate=0.0,
                vehicle_crime_rate=0.0, vandalism_rate=0.0)
-    days = run_model(p, seed=3, days=120).day_table()
+    fixed = run_model(p.replace(**FIXED_MEMBERSHIP), seed=3, days=120).day_table()
+    assert (fixed.members == 200).all()
     expected = 3.0 * 2.0 * 200 / sim.outcomes.DAYS_PER_MONTH * 120
+    assert fixed.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
+    # members leave when traffic is heavy (issue 9): the chatter follows the members there are
+    days = run_model(p, seed=3, days=120).day_table()
+    assert days.members.iloc[-1] < 200
+    expected = 3.0 * 2.0 * days.members.sum() / sim.outcomes.DAYS_PER_MONTH
     assert days.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
 
 
