@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import sim
@@ -256,7 +256,10 @@ def random_params(draw) -> Params:
               for name in PROBABILITIES}
     values.update({name: draw(st.booleans()) for name in SWITCHES})
     values["chatter_rule"] = draw(st.sampled_from(["tolerated", "warn", "strict"]))
-    values["n_admins"] = draw(st.integers(0, 2))
+    # saar_enforced needs an admin, drawn from the members at the start (refused otherwise,
+    # sim.params.check_combination): such draws are invalid input, not a model run
+    values["n_admins"] = draw(st.integers(1 if values["saar_enforced"] else 0, 2))
+    assume(not values["saar_enforced"] or round(values["coverage"] * 200) > 0)
     values["warnings_before_removal"] = draw(st.integers(0, 2))
     values["crowd_size"] = draw(st.integers(2, 4))
     values["ambiguous_rate"] = draw(st.floats(0, 300))
