@@ -663,6 +663,18 @@ def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
     assert res.fear[3] == pytest.approx(0.2) and res.alertness[3] == pytest.approx(0.1)
 
 
+def test_a_correction_brings_fear_back_towards_each_residents_own_baseline():
+    """Bug: the correction of a false alarm measured fear above the population's mean baseline,
+    not the resident's own (heterogeneous since issue 9): it pushed some below their own baseline."""
+    res = _residents(np.ones(3, bool), fear_baseline=0.2, correction_relief=0.5, alertness_baseline=0.1)
+    res.fear_baseline[:] = [0.4, 0.1, 0.3]
+    res.fear[:] = [0.45, 0.3, 0.2]
+    res.alertness[:] = [0.5, 0.1, 0.3]
+    res.correct(np.array([0, 1, 2]))
+    assert res.fear.tolist() == pytest.approx([0.425, 0.2, 0.2])  # the last was below its own baseline
+    assert res.alertness.tolist() == pytest.approx([0.3, 0.1, 0.2])
+
+
 def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
     # household 0 knows 1 (afraid) and 2 (not); 3 knows only 2; 4 knows nobody
     src, dst = np.array([0, 1, 0, 2, 3, 2]), np.array([1, 0, 2, 0, 2, 3])
