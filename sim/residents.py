@@ -144,10 +144,10 @@ class Residents:
 
     def correct(self, readers: np.ndarray) -> None:
         """Readers of an afmelding that corrects a false alarm: alertness and fear fall back
-        towards baseline by ``correction_relief``."""
+        towards baseline (each resident's own fear baseline) by ``correction_relief``."""
         p = self.p
         self.alertness[readers] -= p.correction_relief * np.maximum(self.alertness[readers] - p.alertness_baseline, 0)
-        self.fear[readers] -= p.correction_relief * np.maximum(self.fear[readers] - p.fear_baseline, 0)
+        self.fear[readers] -= p.correction_relief * np.maximum(self.fear[readers] - self.fear_baseline[readers], 0)
 
     def disappoint(self, callers: np.ndarray) -> None:
         """Callers whose report got neither follow-up nor feedback trust the police less."""

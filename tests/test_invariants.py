@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import sim
@@ -32,14 +32,16 @@ from sim.world import Situation
 # - stigmatising reports likely (appearance named) and chatter frequent (warnings, removals);
 # - residents who call 112 and go out readily, a crowd from two residents;
 # - police who always dispatch with ample capacity, offenders who stay an hour, arrests likely;
-# - strong deterrence (offences abandoned on watched streets).
+# - strong deterrence (offences abandoned on watched streets);
+# - an officer (where in the group) who reads every post, if on duty and not dulled by chatter
+#   (issue 15: duty hours), so that some reports reach the police through the officer first.
 # Coverage is left to the presets (coverage_low / coverage_high set it).
 BUSY = dict(n_households=400, observe_prob=0.6, ambiguous_suspicion_prob=0.4,
             burglary_rate=15.0, attempted_burglary_rate=15.0, vehicle_crime_rate=10.0, vandalism_rate=10.0,
             ambiguous_rate=150.0, minority_share=0.5, offender_minority_share=0.5, stigmatising_prob=0.8,
             offtopic_rate=0.5, go_out_prob=0.2, crowd_size=2, investigate_prob=0.2,
             call_112_prob=0.4, nonmember_call_112_prob=0.4, dispatch_prob=1.0, response_capacity=50,
-            offender_stay_minutes=60.0, arrest_prob=0.9, deterrence=0.5)
+            offender_stay_minutes=60.0, arrest_prob=0.9, deterrence=0.5, officer_reads_prob=1.0)
 BUSY_DAYS = 90
 
 
@@ -81,7 +83,13 @@ def _check_counts_add_up(model, total) -> None:
                               + total.messages_police)
     happened = [s for s in model.situations if not s.deterred]
     assert len(happened) == total.situations
-    assert sum(s.deterred for s in model.situations) == total.offences_deterred
+    # deterred where planned, less those displaced (they take place elsewhere), plus those
+    # prevented by diffusion of benefits (docs/odd.md, process 10)
+    assert sum(s.deterred for s in model.situations) == (total.offences_deterred - total.offences_displaced
+                                                         + total.offences_diffused)
+    assert sum(s.displaced for s in happened) == total.offences_displaced
+    assert all(s.offence for s in happened if s.displaced)
+    assert all(s.node == s.world_node for s in happened if not s.displaced)
     assert all(s.offence for s in model.situations if s.deterred), "an innocent person deterred"
     assert sum(s.signalled for s in happened) == total.situations_signalled
     assert sum(s.offence for s in happened) == total.offences
@@ -191,6 +199,11 @@ def _check_group(model, days, total) -> None:
 EVENTS = ("arrests", "stigmatising_messages", "crowds", "wrongful_confrontations", "self_investigations",
           "offences_deterred", "police_reports", "follow_ups_met_offender")
 MODERATION = ("messages_removed", "members_removed", "messages_admin")
+# Events only a group can produce, so none under no_group (checked there to stay 0): messages
+# (stigmatising), members' own investigations and the crowds and confrontations they make (only
+# members investigate, docs/odd.md 7.4), deterrence (it needs members in sight, 7.2).
+GROUP_EVENTS = ("stigmatising_messages", "crowds", "wrongful_confrontations", "self_investigations",
+                "offences_deterred")
 
 
 @pytest.mark.parametrize("scenario", sorted(sim.SCENARIOS))
@@ -199,6 +212,10 @@ def test_every_preset_keeps_the_invariants_in_a_busy_world(scenario):
     check_invariants(model)
     total = model.day_table().sum()
     for event in EVENTS:
+        if scenario == "no_group" and event in GROUP_EVENTS:
+            # no group: nobody to post, investigate or deter; the events must stay absent
+            assert total[event] == 0, f"no_group: {event} = {total[event]}"
+            continue
         assert total[event] > 0, f"{scenario}: no {event}; the invariants on it were not exercised"
     moderated = model.params.n_admins > 0
     for event in MODERATION:
@@ -239,7 +256,10 @@ def random_params(draw) -> Params:
               for name in PROBABILITIES}
     values.update({name: draw(st.booleans()) for name in SWITCHES})
     values["chatter_rule"] = draw(st.sampled_from(["tolerated", "warn", "strict"]))
-    values["n_admins"] = draw(st.integers(0, 2))
+    # saar_enforced needs an admin, drawn from the members at the start (refused otherwise,
+    # sim.params.check_combination): such draws are invalid input, not a model run
+    values["n_admins"] = draw(st.integers(1 if values["saar_enforced"] else 0, 2))
+    assume(not values["saar_enforced"] or round(values["coverage"] * 200) > 0)
     values["warnings_before_removal"] = draw(st.integers(0, 2))
     values["crowd_size"] = draw(st.integers(2, 4))
     values["ambiguous_rate"] = draw(st.floats(0, 300))
@@ -349,7 +369,8 @@ def test_arrest_only_while_the_offender_is_present():
 
     def situation(**kw):
         return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1,
-                                 minority=False, stay=30.0, deter_draw=0.5), **kw})
+                                 minority=False, stay=30.0, deter_draw=0.5, displace_draw=0.5, alt_node=1),
+                       **kw})
     for arrival, confronted_at, arrested in ((610.0, None, True), (640.0, None, False),
                                             (620.0, 615.0, False), (620.0, 625.0, True)):
         s = situation()
@@ -378,16 +399,23 @@ def test_feedback_only_for_episodes_with_posts():
     check_invariants(quiet)
 
 
+# Membership held fixed (issue 9 lets residents join and leave): for rules that need a fixed group.
+FIXED_MEMBERSHIP = dict(incident_join_prob=0.0, invite_prob=0.0, traffic_leave_prob=0.0, conflict_leave_prob=0.0)
+
+
 def test_deterrence_follows_the_world_draw_exactly():
     """Bug: the deterrence draw taken from the behaviour stream (breaks common random numbers).
 
-    Everyone a member, alertness constant: every street looks equally watched, so an offence is
-    deterred exactly when its world draw is below deterrence x watchedness."""
-    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, deterrence=0.6, alertness_gain=0.0,
+    Everyone a member (nobody joins or leaves, issue 9), alertness constant: every street looks
+    equally watched, so an offence is deterred exactly when its world draw is below deterrence x
+    watchedness."""
+    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, **FIXED_MEMBERSHIP, deterrence=0.6,
+               alertness_gain=0.0,
                alertness_baseline=0.5, chatter_rule="tolerated", remove_profiling=False, burglary_rate=50.0,
                attempted_burglary_rate=50.0)
     model = run_model(p, seed=4, days=120)
-    threshold = 0.6 * (0.5 + 0.5 * 0.5)
+    # deterrence x member share in sight x (1 + alertness) / (1 + alertness_baseline) (docs/odd.md 7.2)
+    threshold = 0.6 * 1.0 * (1 + 0.5) / (1 + 0.5)
     offences = [s for s in model.situations if s.offence]
     assert len(offences) > 50 and 0 < sum(s.deterred for s in offences) < len(offences)
     assert [s.deterred for s in offences] == [s.deter_draw < threshold for s in offences]
@@ -407,28 +435,41 @@ def test_deterrence_needs_watchers_and_grows_with_its_strength():
 
 def test_member_and_non_member_outcomes_on_a_hand_built_case():
     member = np.array([True, True, False, False, False])
-    row = snapshot(member, alertness=np.array([0.1, 0.3, 0.0, 0.2, 0.4]),
+    # household 2 was a member once (removed or left): neither member nor non-member
+    ever_member = np.array([True, True, True, False, False])
+    row = snapshot(member, ever_member, alertness=np.array([0.1, 0.3, 0.0, 0.2, 0.4]),
                    fear=np.array([0.2, 0.8, 0.1, 0.1, 0.7]), trust=np.array([0.5, 0.7, 0.0, 0.0, 0.0]),
-                   unsafe_threshold=0.5)
-    assert row == pytest.approx(dict(alertness_members=0.2, alertness_nonmembers=0.2, fear_members=0.5,
-                                     fear_nonmembers=0.3, feels_unsafe_share=0.4, trust_members=0.6,
-                                     members=2))
-    assert np.isnan(snapshot(np.zeros(2, bool), np.zeros(2), np.zeros(2), np.zeros(2), 0.5)["fear_members"])
+                   unsafe_threshold=0.5, often_unsafe_threshold=0.75)
+    assert row == pytest.approx(dict(alertness_members=0.2, alertness_nonmembers=0.3, fear_members=0.5,
+                                     fear_nonmembers=0.4, fear_residents=0.38, feels_unsafe_share=0.4,
+                                     feels_often_unsafe_share=0.2, trust_members=0.6, members=2,
+                                     nonmembers=3, households=5))
+    # the higher threshold counts as 'often unsafe' even if given the other way round
+    assert snapshot(member, ever_member, np.zeros(5), np.array([0.2, 0.8, 0.1, 0.1, 0.7]), np.zeros(5),
+                    0.75, 0.5)["feels_often_unsafe_share"] == pytest.approx(0.2)
+    empty = snapshot(np.zeros(2, bool), np.zeros(2, bool), np.zeros(2), np.zeros(2), np.zeros(2), 0.5, 0.75)
+    assert np.isnan(empty["fear_members"]) and empty["fear_nonmembers"] == 0.0
 
 
 def test_only_members_are_alarmed_by_the_group():
-    """A group with signals but no talk, victimisation or removals (a removed member would take
-    their fear along): non-members keep the baseline exactly, members end up above it (member and
-    non-member outcomes are not swapped)."""
+    """A group with signals but no talk, victimisation, watch reassurance, witnesses' alertness or
+    membership changes (a resident who leaves would take their fear along): non-members keep their
+    own fear baselines exactly, members end up above theirs (member and non-member outcomes are not
+    swapped)."""
     p = Params.preset("baseline", **{**BUSY, "talk_rate": 0.0, "victim_fear_gain": 0.0,
-                                     "chatter_rule": "tolerated", "remove_profiling": False})
-    days = run_model(p, seed=2).day_table()
-    assert np.allclose(days.fear_nonmembers, p.fear_baseline, rtol=0, atol=1e-12)
-    assert np.allclose(days.alertness_nonmembers, p.alertness_baseline, rtol=0, atol=1e-12)
-    assert (days.fear_members > p.fear_baseline).mean() > 0.9
-    assert (days.alertness_members > p.alertness_baseline).mean() > 0.9
+                                     "watch_reassurance": 0.0, "chatter_rule": "tolerated",
+                                     "remove_profiling": False, **FIXED_MEMBERSHIP})
+    model = run_model(p, seed=2)
+    days, res = model.day_table(), model.residents
+    assert (res.ever_member == res.member).all() and days.members.nunique() == 1  # membership fixed
+    non, member = ~res.member, res.member
+    # heterogeneous baselines (issue 9): each non-member's fear stays at their own baseline
+    assert np.allclose(days.fear_nonmembers, res.fear_baseline[non].mean(), rtol=0, atol=1e-12)
+    assert (days.fear_members > res.fear_baseline[member].mean()).mean() > 0.9
+    # witnesses become more alert (issue 15), members or not; members read the group besides
+    assert (days.alertness_members > days.alertness_nonmembers).mean() > 0.9
     s = summarise(days)
-    assert s["fear_members"] > s["fear_nonmembers"] == pytest.approx(p.fear_baseline)
+    assert s["fear_members"] > s["fear_nonmembers"] == pytest.approx(res.fear_baseline[non].mean())
 
 
 def test_summary_outcomes_on_a_hand_built_day_table():
@@ -441,10 +482,15 @@ def test_summary_outcomes_on_a_hand_built_day_table():
                   messages_offtopic=[1, 2], stigmatising_visible=[1, 0])
     days = pd.DataFrame({**counts, "fear_members": [0.2, 0.4], "fear_nonmembers": [0.1, 0.1],
                          "alertness_members": [0.5, 0.7], "alertness_nonmembers": [0.0, 0.2],
-                         "feels_unsafe_share": [0.0, 0.5]})
+                         "feels_unsafe_share": [0.0, 0.5], "feels_often_unsafe_share": [0.0, 0.25],
+                         "fear_residents": [0.15, 0.25], "households": [1000, 1000], "members": [400, 400],
+                         "nonmembers": [600, 600]})
     s = summarise(days)
     month = 2 / sim.outcomes.DAYS_PER_MONTH
     assert s["fear_members"] == pytest.approx(0.3) and s["fear_nonmembers"] == pytest.approx(0.1)
+    assert s["fear_residents"] == pytest.approx(0.2)
+    year = 2 / sim.outcomes.DAYS_PER_YEAR  # two days of 1,000 households
+    assert s["offences_per_1000"] == pytest.approx(4 / year) and s["follow_ups_per_1000"] == pytest.approx(3 / year)
     assert s["alertness_members"] == pytest.approx(0.6) and s["alertness_nonmembers"] == pytest.approx(0.1)
     assert s["offences_signalled_share"] == pytest.approx(3 / 4)
     assert s["innocent_signal_share"] == pytest.approx(5 / 8)
@@ -458,7 +504,7 @@ def test_summary_outcomes_on_a_hand_built_day_table():
     assert s["messages_per_month"] == pytest.approx(10 / month)
     assert s["offtopic_share"] == pytest.approx(3 / 10)
     assert s["arrests"] == 1 and s["stigmatising_messages_visible"] == 1
-    assert s["feels_unsafe_share"] == pytest.approx(0.25)
+    assert s["feels_unsafe_share"] == pytest.approx(0.25) and s["feels_often_unsafe_share"] == pytest.approx(0.125)
     assert s["follow_up_municipality_share"] == pytest.approx(1 / 4)
     assert s["follow_up_officer_share"] == pytest.approx(1 / 4)
     assert s["police_reports"] == 4 and s["reports_via_112"] == 0
@@ -493,7 +539,7 @@ def _police(**params):
 
 def _situation(**kw) -> Situation:
     return Situation(**{**dict(id=0, day=0, minute=600.0, kind="burglary", offence=True, node=1, minority=False,
-                               stay=30.0, deter_draw=0.5), **kw})
+                               stay=30.0, deter_draw=0.5, displace_draw=0.5, alt_node=1), **kw})
 
 
 def test_a_112_call_gets_a_unit_within_capacity_else_the_municipality_for_its_kinds():
@@ -535,9 +581,11 @@ def test_the_officer_acts_on_reports_sends_a_unit_while_it_goes_on_and_reads_onl
     assert late_vandalism.follow_ups == {"municipality"} and tally["reports_via_officer"] == 2
     idle, tally2 = _police(officer_action_prob=0.0)
     assert idle.receive(_situation(), "admin", 610.0) == (idle.reports[0], None) and tally2["follow_ups"] == 0
-    assert officer.reads(1.0) is not None and officer.reads(1.0) > 0 and officer.reads(0.0) is None
+    read = [officer.reads(60.0 * hour, 1.0) for hour in range(24)]  # posts at every hour of a day
+    assert all(t is not None and t > 60.0 * h and officer.on_duty_from(t) == t for h, t in enumerate(read))
+    assert officer.reads(1.0, 0.0) is None  # the read chance (chatter dulls it) is the caller's
     outside, _ = _police(officer_in_group=False)
-    assert all(outside.officer.reads(1.0) is None for _ in range(20))
+    assert all(outside.officer.reads(1.0, 1.0) is None for _ in range(20))
 
 
 def test_feedback_after_every_report_under_the_rule_else_sometimes_after_follow_up():
@@ -599,6 +647,7 @@ def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
                      alertness_baseline=0.1, feedback_fear_relief=0.5, feedback_trust_gain=0.5,
                      victim_fear_gain=0.5, fear_memory_days=10.0, alertness_memory_days=5.0, talk_rate=0.0)
     res.trust[:] = 0.4
+    res.fear_baseline[:] = res.fear[:] = 0.2  # one baseline for all (they are heterogeneous, issue 9)
     res.alarm(np.array([0, 1]))
     assert res.alertness.tolist() == pytest.approx([0.55, 0.55, 0.1, 0.1])
     assert res.fear.tolist() == pytest.approx([0.4, 0.4, 0.2, 0.2])
@@ -608,10 +657,22 @@ def test_reading_alarms_feedback_reassures_victims_fear_and_memory_fades():
     assert res.fear[1] == pytest.approx(0.2) and res.trust[1] == pytest.approx(0.7)
     res.victimise(2)
     assert res.fear[2] == pytest.approx(0.6)
-    res.daily(np.empty(0, np.int64), np.empty(0, np.int64))
+    res.daily(np.empty(0, np.int64), np.empty(0, np.int64), watched=np.zeros(4))
     assert res.fear[2] == pytest.approx(0.2 + 0.4 * np.exp(-1 / 10))
     assert res.alertness[0] == pytest.approx(0.1 + 0.45 * np.exp(-1 / 5))
     assert res.fear[3] == pytest.approx(0.2) and res.alertness[3] == pytest.approx(0.1)
+
+
+def test_a_correction_brings_fear_back_towards_each_residents_own_baseline():
+    """Bug: the correction of a false alarm measured fear above the population's mean baseline,
+    not the resident's own (heterogeneous since issue 9): it pushed some below their own baseline."""
+    res = _residents(np.ones(3, bool), fear_baseline=0.2, correction_relief=0.5, alertness_baseline=0.1)
+    res.fear_baseline[:] = [0.4, 0.1, 0.3]
+    res.fear[:] = [0.45, 0.3, 0.2]
+    res.alertness[:] = [0.5, 0.1, 0.3]
+    res.correct(np.array([0, 1, 2]))
+    assert res.fear.tolist() == pytest.approx([0.425, 0.2, 0.2])  # the last was below its own baseline
+    assert res.alertness.tolist() == pytest.approx([0.3, 0.1, 0.2])
 
 
 def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
@@ -619,13 +680,19 @@ def test_fear_spreads_by_talk_with_afraid_acquaintances_only():
     src, dst = np.array([0, 1, 0, 2, 3, 2]), np.array([1, 0, 2, 0, 2, 3])
     res = _residents(np.ones(5, bool), talk_rate=0.5, talk_fear_gain=0.4, unsafe_threshold=0.5,
                      fear_baseline=0.2, fear_memory_days=1e3)
+    res.fear_baseline[:] = 0.2  # one baseline for all (they are heterogeneous, issue 9)
     res.fear[:] = [0.2, 0.9, 0.2, 0.2, 0.2]
-    res.daily(src, dst)
-    keep = np.exp(-1 / 1e3)
-    talk0 = 0.2 + 0.5 * 0.4 * 0.5 * (1 - 0.2)  # half of 0's ties are afraid
-    assert res.fear[0] == pytest.approx(0.2 + (talk0 - 0.2) * keep)
-    assert res.fear[2:].tolist() == pytest.approx([0.2, 0.2, 0.2])
-    assert res.fear[1] == pytest.approx(0.2 + 0.7 * keep)  # its only tie (0) was not afraid
+    res.daily(src, dst, watched=np.zeros(5))  # no reassurance by watchers here
+    keep, gain, relief = np.exp(-1 / 1e3), 0.5 * 0.4, 0.5 * res.p.talk_relief
+    # two-way talk (issue 9): each afraid tie adds talk_rate x talk_fear_gain x (1 - fear), each
+    # calm tie removes talk_rate x talk_relief x fear; then forgetting towards the baseline
+    talk = np.array([0.2 + gain * 1 * 0.8 - relief * 1 * 0.2,   # 0: one afraid tie (1), one calm (2)
+                     0.9 - relief * 1 * 0.9,                    # 1: its only tie (0) is calm
+                     0.2 - relief * 2 * 0.2,                    # 2: two calm ties (0, 3)
+                     0.2 - relief * 1 * 0.2,                    # 3: one calm tie (2)
+                     0.2])                                      # 4: nobody to talk with
+    assert res.fear.tolist() == pytest.approx((0.2 + (np.clip(talk, 0, 1) - 0.2) * keep).tolist())
+    assert res.fear[4] == pytest.approx(0.2) and res.fear[1] < 0.9 and res.fear[0] > 0.2
 
 
 def test_chatter_dulls_reading_and_the_rules_set_the_amount_of_chatter():
@@ -677,7 +744,8 @@ def test_saar_reminders_bring_more_112_calls():
 
 
 def test_shared_episodes_form_ties_between_members_only():
-    model = NeighbourhoodWatch(Params.preset("baseline", **{**BUSY, "tie_prob": 1.0}), seed=1)
+    # membership fixed: whoever was a member when a tie formed is a member at the end
+    model = NeighbourhoodWatch(Params.preset("baseline", **{**BUSY, **FIXED_MEMBERSHIP, "tie_prob": 1.0}), seed=1)
     before = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
     model.run_days(30)
     after = set(zip(model.hood.social_src.tolist(), model.hood.social_dst.tolist()))
@@ -695,8 +763,14 @@ def test_chatter_rate_follows_members_and_the_rule():
     p = Params(n_households=400, coverage=0.5, offtopic_rate=3.0, chatter_rule="tolerated",
                tolerated_chatter_boost=2.0, ambiguous_rate=0.0, burglary_rate=0.0, attempted_burglary_rate=0.0,
                vehicle_crime_rate=0.0, vandalism_rate=0.0)
-    days = run_model(p, seed=3, days=120).day_table()
+    fixed = run_model(p.replace(**FIXED_MEMBERSHIP), seed=3, days=120).day_table()
+    assert (fixed.members == 200).all()
     expected = 3.0 * 2.0 * 200 / sim.outcomes.DAYS_PER_MONTH * 120
+    assert fixed.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
+    # members leave when traffic is heavy (issue 9): the chatter follows the members there are
+    days = run_model(p, seed=3, days=120).day_table()
+    assert days.members.iloc[-1] < 200
+    expected = 3.0 * 2.0 * days.members.sum() / sim.outcomes.DAYS_PER_MONTH
     assert days.messages_offtopic.sum() == pytest.approx(expected, rel=0.05)
 
 

@@ -40,8 +40,10 @@ def test_morris_tells_a_strong_driver_from_a_real_but_small_one():
     """On members' fear: fear_gain (fear added per signal read) is the strong driver;
     feedback_fear_relief (fear removed per closing or feedback message read; fewer such messages,
     smaller steps) has a real, small effect of the opposite sign; arrest_prob acts only after police
-    arrive and does not reach fear. A watchful neighbourhood, so that signals and closings happen."""
-    base = sim.Params(observe_prob=0.5, ambiguous_suspicion_prob=0.3)
+    arrive and does not reach fear. A watchful neighbourhood with ~4x the default ambiguous
+    situations, so that many signals and closings happen (with the default rate a 90-day run of 300
+    households has so few episodes that a single closing message decides the relief's effect)."""
+    base = sim.Params(observe_prob=0.5, ambiguous_suspicion_prob=0.3, ambiguous_rate=150.0)
     names = ["fear_gain", "feedback_fear_relief", "arrest_prob"]
     table, _ = sensitivity.analyse(base, replace(sensitivity.QUICK, trajectories=8), workers=1, names=names)
     t = table[table.outcome == "fear_members"].set_index("parameter")
