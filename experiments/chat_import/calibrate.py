@@ -8,7 +8,7 @@ out: posterior, parameter table, posterior predictive check) and ``write_case``.
   replies, SAAR use, admin availability and speed), each informed mainly by one statistic
   (``statistics.FITTED``). **Group size** is set, not fitted: ``n_households`` = members at the start of
   the export / ``coverage``.
-- **Everything else** starts from the calibrated preset (conf/calibration/calibrated.yaml, the six-case
+- **Everything else** starts from the calibrated preset (sim/calibrated.yaml, the six-case
   calibration). That preset is a posterior *mean* from the numpy ABC; the six-case pyabc posterior
   (issue 12) does not exist yet, so its uncertainty is not propagated here.
 - **Simulator**: one model run over the export's window (without the spatial layer), its chat turned into
@@ -37,7 +37,6 @@ from experiments.chat_import import statistics
 from experiments.study import CONF, RATE_FIELDS, load_yaml
 
 PRIORS_FILE = CONF / "chat_import" / "priors.yaml"
-PRESET_FILE = CONF / "calibration" / "calibrated.yaml"
 RATE_MULTIPLIER = "situation_rate_multiplier"   # scales every situation rate (study.RATE_FIELDS)
 
 
@@ -97,7 +96,7 @@ def load_priors(path: Path = PRIORS_FILE) -> dict[str, dict]:
 def start_params(members_start: int, base: sim.Params | None = None) -> sim.Params:
     """The calibrated preset with this group's size: what the fit starts from."""
     if base is None:
-        base = sim.Params.from_dict(load_yaml(PRESET_FILE))
+        base = sim.Params.preset()   # the package's point calibration (sim/calibrated.yaml)
     households = max(10, round(members_start / base.coverage))
     return base.replace(n_households=households)
 
@@ -207,7 +206,7 @@ def write_case(path: Path, fit: CaseFit, observed: dict, settings: FitSettings) 
         f"members posted, {observed['members_start']} members at the start, {observed['members_end']} at the end.",
         f"# Period: {observed['start_month']} to {observed['end_month']} ({observed['window_days']:.0f} days); "
         f"{observed['messages']} messages (system lines and media not counted).",
-        "# Start (everything the chat cannot tell): the calibrated preset conf/calibration/calibrated.yaml "
+        "# Start (everything the chat cannot tell): the calibrated preset sim/calibrated.yaml "
         "(posterior means of the six-case",
         "# calibration; the six-case pyabc posterior does not exist yet, so its uncertainty is not carried over).",
         f"# Method: ABC-SMC (pyabc {pyabc.__version__}), population {settings.population}, {fit.generations} "

@@ -70,7 +70,7 @@ def write(out: Path, name: str, stats: dict, fit: CaseFit, settings: FitSettings
         "",
         f"ABC-SMC (pyabc), population {settings.population}, {fit.generations} generations, {fit.simulations} "
         f"model runs of {fit.days} days, final epsilon {fit.epsilon:.3g}. Start for everything the chat cannot "
-        "tell: the calibrated preset (conf/calibration/calibrated.yaml); the six-case pyabc posterior does not "
+        "tell: the calibrated preset (sim/calibrated.yaml); the six-case pyabc posterior does not "
         "exist yet. Group size set, not fitted: "
         f"n_households = {fit.start.n_households}.",
         "",
