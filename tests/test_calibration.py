@@ -332,10 +332,13 @@ def test_posterior_effects_show_sign_probability_drivers_and_flips():
 def test_recovery_narrows_a_parameter_that_drives_a_target_by_construction(tmp_path, spec):
     """dispatch_prob decides the share of reports a unit goes to look at, call_112_prob the number of
     reports: both must be recovered, i.e. covered *and* narrower than the prior in every set."""
-    # people stay long, so a 112 call nearly always finds them there (a call after they left goes to
-    # the non-urgent line with no unit) and the share looked at is set by dispatch_prob
+    # By construction: only members' 112 calls reach the police (no calls by non-members, no admin
+    # forwarding), so their number is set by call_112_prob; people stay long, so a call nearly always
+    # finds them there (a call after they left goes to the non-urgent line with no unit) and the
+    # share looked at is set by dispatch_prob.
     base = sim.Params(ambiguous_rate=120.0, burglary_rate=3.0, attempted_burglary_rate=3.0,
-                      offender_stay_minutes=240.0, innocent_stay_minutes=240.0)
+                      offender_stay_minutes=240.0, innocent_stay_minutes=240.0,
+                      nonmember_call_112_prob=0.0, admin_liaison=False)
     design = Design((Group("lastage", "generic", 3, False),), 1500)
     by = {t["name"]: t for t in spec["targets"]}
     targets = [{**by["lastage_reports"], "sd": 3.0}, {**by["lastage_look_share"], "sd": 0.05}]
