@@ -229,6 +229,99 @@ FRESH = {
     },
 }
 
+# A fourth set (issue 13, second session), more informal (lower case, no punctuation, abbreviations) and
+# with traps: a thank-you that is chatter, an "iemand" question that is chatter, signals without any
+# suspicion word. Measured before the rules were revised (0.51), then used to revise them: a tuning set.
+# The test set is app_texts() below, by another author.
+INFORMAL = {
+    "nl": {
+        "signal": ["Er loopt al een tijdje een man heen en weer bij de garageboxen achter de {street}",
+                   "wit bestelbusje zonder logo bij nr {no}, 2 mannen kijken steeds om zich heen",
+                   "Mensen opletten! Twee mannen bellen aan en zeggen dat ze van de energie zijn, {street}",
+                   "jongen op een fiets kijkt bij alle autos naar binnen, nu bij nr {no}",
+                   "Vannacht om 4 uur iemand in onze tuin gezien op de camera. Lang, donkere kleding",
+                   "scooter met 2 personen rijdt al 20 min door de {street} zonder licht",
+                   "Pas op, er gaan oplichters langs de deuren die om een glas water vragen"],
+        "saar": ["Heb de politie gebeld, ze komen eraan", "112 gebeld, er staat iemand op het dak van nr {no}!!",
+                 "politie is onderweg, ik heb gebeld. man met koevoet bij de {street}",
+                 "Melding gedaan bij 112: twee mannen slaan een autoruit in op de {street}",
+                 "ik heb 112 al gebeld! inbraak bezig op nr {no}"],
+        "sighting": ["ja zie ze ook vanuit mijn raam", "die man liep hier 10 min geleden ook",
+                     "Zijn nu de {street} ingelopen", "Die auto stond gisteren ook al hier",
+                     "Ik heb hem op mijn deurbelcamera, zelfde jas", "Net bij ons voorbij gereden"],
+        "reply": ["👍🏻", "Dankjewel voor het melden!", "thnx", "👀👍", "Top dat je oplet", "Fijn, dank je",
+                  "Goed zo 👏"],
+        "offtopic": ["Kent iemand een goede oppas voor vrijdagavond?", "De gemeente komt volgende week de bomen snoeien",
+                     "Wie heeft er een aanhanger die ik mag lenen?", "Gefeliciteerd met jullie kleine! 💙",
+                     "Is de markt morgen gewoon door?",
+                     "Mijn pakket is bij iemand anders bezorgd, nr {no}, heeft iemand het?",
+                     "Leuk buurtfeest gisteren, bedankt organisatie!"],
+        "admin_question": ["Heeft er al iemand 112 gebeld?", "Is dit al bij de politie gemeld?",
+                           "Graag eerst 112 bellen en dan pas appen. Is dat gebeurd?", "Wie belt de politie?"],
+        "admin_warning": ["Even een herinnering: deze groep is voor meldingen, niet voor gezellig kletsen 🙏",
+                          "Reacties als dank je graag prive sturen, anders wordt de groep onoverzichtelijk",
+                          "Laatste keer: houd je aan de regels, anders haal ik je uit de app",
+                          "Geen foto's van personen plaatsen aub, dat is niet toegestaan"],
+        "police_feedback": ["Van de politie gehoord: de man van gisteren is aangehouden",
+                            "Update wijkagent: deze week extra surveillance in de wijk",
+                            "De politie heeft de auto gecontroleerd, alles in orde",
+                            "Politie is langs geweest en heeft de man aangesproken"],
+        "closing": ["Alles is weer veilig, melding gesloten", "Opgelost: het was de schoonzoon van de buren 🙂",
+                    "Het was niks, gewoon de glazenwasser", "Bij deze afgesloten, dank voor het meedenken"],
+    },
+    "en": {
+        "signal": ["A man has been walking up and down by the garages behind {street} for a while now",
+                   "white van with no logo at no. {no}, 2 men keep looking around",
+                   "People be careful! Two men ringing doorbells saying they're from the energy company, {street}",
+                   "lad on a bike looking into all the cars, now at no. {no}",
+                   "Someone in our garden at 4am last night on the camera. Tall, dark clothes",
+                   "scooter with 2 people riding around {street} for 20 min without lights",
+                   "Beware, scammers going door to door asking for a glass of water"],
+        "saar": ["Rang the police, they're coming", "999 called, someone is on the roof of no. {no}!!",
+                 "police on the way, I called them. man with a crowbar at {street}",
+                 "Reported it to 112: two men smashing a car window on {street}",
+                 "i already called 112! break in happening at no. {no}"],
+        "sighting": ["yes i can see them from my window", "that man was here 10 min ago too",
+                     "They've gone into {street} now", "That car was parked here yesterday as well",
+                     "Got him on my doorbell camera, same jacket", "Just went past ours"],
+        "reply": ["👍🏻", "Thank you for reporting!", "thnx", "👀👍", "Great that you're watching", "Lovely, thanks",
+                  "Well done 👏"],
+        "offtopic": ["Does anyone know a good babysitter for Friday night?", "The council is pruning the trees next week",
+                     "Who has a trailer I could borrow?", "Congratulations on your little one! 💙",
+                     "Is the market on tomorrow?", "My parcel was delivered to someone else, no. {no}, has anyone got it?",
+                     "Lovely street party yesterday, thanks to the organisers!"],
+        "admin_question": ["Has anyone called 112 already?", "Has this been reported to the police?",
+                           "Please call 112 first and post after. Has that happened?", "Who is calling the police?"],
+        "admin_warning": ["Just a reminder: this group is for reports, not for a chat 🙏",
+                          "Please send replies like thanks privately, otherwise the group gets cluttered",
+                          "Last time: stick to the rules or I take you out of the app",
+                          "Please don't post photos of people, that is not allowed"],
+        "police_feedback": ["Heard from the police: yesterday's man has been arrested",
+                            "Update community officer: extra patrols in the area this week",
+                            "The police checked the car, all in order",
+                            "Police came by and spoke to the man"],
+        "closing": ["All safe again, report closed", "Solved: it was the neighbours' son-in-law 🙂",
+                    "It was nothing, just the window cleaner", "Closed now, thanks for thinking along"],
+    },
+}
+
+def app_texts() -> dict:
+    """The test set: the app's chat texts (workshop/render.py ``MESSAGE_TEXTS``), written by another
+    developer to show the model's messages in the workshop app, and never read while the rules were
+    revised. In the generator's layout ({language: {kind: [phrasings]}}); a stigmatising signal is a signal."""
+    from workshop.render import LANGUAGES, MESSAGE_TEXTS
+
+    out = {}
+    for i, language in enumerate(LANGUAGES):
+        kinds: dict[str, list[str]] = {}
+        for kind, pair in MESSAGE_TEXTS.items():
+            if kind != "admin_removal":
+                kinds.setdefault("signal" if kind == "stigmatising" else kind, []).extend(
+                    t.replace("{node}", "{no}") for t in pair[i])
+        out[language] = kinds
+    return out
+
+
 FIRST = ["Jan", "Piet", "Kees", "Marieke", "Sanne", "Fatima", "Mohammed", "Anouk", "Daan", "Lotte", "Sem",
          "Emma", "Youssef", "Ingrid", "Henk", "Priya", "Tom", "Esther", "Bram", "Noor"]
 LAST = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "El Amrani", "Meijer", "de Boer", "Mulder",

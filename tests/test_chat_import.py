@@ -12,6 +12,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,8 @@ import pytest
 import whatstk
 
 import sim
-from chat_exports import (FORMATS, FRESH, HELDOUT, TEXTS, Entry, Script, from_model, render, scripted_chat,
-                          write_export)
+from chat_exports import (FORMATS, FRESH, HELDOUT, INFORMAL, TEXTS, Entry, Script, app_texts, from_model, render,
+                          scripted_chat, write_export)
 from experiments import import_chat
 from experiments.chat_import import calibrate, classify, statistics
 from experiments.chat_import.classify import Change, GroupLog, Post
@@ -117,13 +118,16 @@ def classification_table(texts: dict, seeds=range(3)) -> dict[str, dict[str, flo
     return table
 
 
-# The phrasings the rules were written on (TEXTS), those they were revised on once (HELDOUT), and a fresh
-# set never used to change them (FRESH): the last is the honest measure (docs/chat_import.md). The bounds
-# are the measured values, rounded down: a regression guard, not a claim.
-@pytest.mark.parametrize("texts, overall, per_kind", [(TEXTS, 0.99, 0.95), (HELDOUT, 0.99, 0.95),
-                                                      (FRESH, 0.79, 0.4)], ids=["written", "revised", "fresh"])
-def test_classification_accuracy_per_kind_on_dutch_and_english_exports(texts, overall, per_kind):
-    table = classification_table(texts)
+# The rules were written on TEXTS and revised on HELDOUT, FRESH and INFORMAL (scripts of seeds 0-2): tuning
+# sets, a regression guard only. The test set is the app's chat texts (app_texts: another author, never used
+# to revise the rules) in scripts of other seeds (100-102): the honest measure (docs/chat_import.md). The
+# bounds are the measured values, rounded down.
+@pytest.mark.parametrize("texts, seeds, overall, per_kind", [
+    (TEXTS, range(3), 0.99, 0.95), (HELDOUT, range(3), 0.99, 0.95), (FRESH, range(3), 0.99, 0.95),
+    (INFORMAL, range(3), 0.99, 0.95), (app_texts(), range(100, 103), 0.88, 0.6)],
+    ids=["written", "revised-heldout", "revised-fresh", "revised-informal", "test-app"])
+def test_classification_accuracy_per_kind_on_dutch_and_english_exports(texts, seeds, overall, per_kind):
+    table = classification_table(texts, seeds)
     for kind, row in table.items():
         print(f"{kind:16s} n={row['n']:5d} recall={row['recall']:.3f} precision={row['precision']:.3f}")
     assert table["all"]["recall"] > overall
@@ -133,9 +137,23 @@ def test_classification_accuracy_per_kind_on_dutch_and_english_exports(texts, ov
 
 
 def test_emoji_only_and_thanks_are_replies_but_a_signal_with_emoji_is_not():
-    assert [classify.classify_text(t) for t in ("👍", "🙏🙏", "Dank je wel!", "Thanks all 👍")] == ["reply"] * 4
+    assert [classify.classify_text(t) for t in ("👍", "🙏🙏", "👍🏻", "Dank je wel!", "Thanks all 👍", "thnx",
+                                                "Top dat je oplet")] == ["reply"] * 7
     assert classify.classify_text("Verdachte man bij de schuur 👀") == "signal"
     assert classify.classify_text("Heb 112 gebeld 🚨") == "saar"
+    # a thank-you about something else is chatter; a description of a person doing something is a signal
+    assert classify.classify_text("Leuk buurtfeest gisteren, bedankt organisatie!") == "offtopic"
+    assert classify.classify_text("Twee mannen rijden heel vaak door de straat") == "signal"
+    assert classify.classify_text("Weet iemand een goede oppas?") == "offtopic"
+
+
+def test_a_description_soon_after_another_members_signal_adds_to_it():
+    t0 = scripted_chat(0).entries[0].time
+    script = Script([Entry(t0, "Jan Bakker", "signal", "Let op: verdachte man bij de garages"),
+                     Entry(t0 + timedelta(minutes=10), "Sanne Bos", "sighting", "Een man loopt bij de garages"),
+                     Entry(t0 + timedelta(hours=5), "Sanne Bos", "signal", "Een man loopt bij de garages")])
+    kinds = [p.kind for p in classify.group_log(parse(render(script, "android_nl_24"))).posts]
+    assert kinds == ["signal", "sighting", "signal"]
 
 
 # --- statistics ---------------------------------------------------------------------------------------------
