@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from experiments import store
+from experiments import posterior, store
 from experiments.chat_import import calibrate, classify, report, statistics
 from experiments.chat_import.parse import ChatImportError, parse_file
 from experiments.study import CONF
@@ -66,10 +66,15 @@ def run(args: argparse.Namespace) -> Path:
     settings = calibrate.QUICK if args.quick else calibrate.DEFAULT
     print(f"{stats['messages']} messages over {stats['window_days']:.0f} days, {stats['members_start']} members "
           f"at the start; fitting (pyabc, population {settings.population}) ...", flush=True)
+    try:
+        posterior.load_sample(Path(args.posterior))
+    except ValueError as err:
+        raise ChatImportError(f"the six-case posterior: {err}") from None
     start = calibrate.start_params(stats["members_start"])
-    fit = calibrate.fit_case(stats, max(1, round(stats["window_days"])), start, settings, workers=args.workers)
-    fit.params()                    # validates every fitted value before anything is written
-    out = store.new_results_dir(Path(args.results_dir), f"chat-{args.name}")
+    out = store.new_results_dir(Path(args.results_dir), f"chat-{args.name}")   # pyabc's history.db goes here
+    fit = calibrate.fit_case(stats, max(1, round(stats["window_days"])), start, out, settings,
+                             sample=Path(args.posterior), workers=args.workers)
+    fit.params()                    # validates every fitted value before the case is written
     report.write(out, args.name, stats, fit, settings, case_file)
     case_dir.mkdir(parents=True, exist_ok=True)
     calibrate.write_case(case_file, fit, stats, settings)
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case-dir", default=str(CONF / "case"))
     ap.add_argument("--results-dir", default="results")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--posterior", default=str(posterior.SAMPLE_FILE),
+                    help="the six-case posterior sample everything the chat cannot tell is drawn from")
     args = ap.parse_args(argv)
     try:
         run(args)

@@ -16,13 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import whatstk
 
 import sim
 from chat_exports import (FORMATS, FRESH, HELDOUT, INFORMAL, TEXTS, Entry, Script, app_texts, from_model, render,
                           scripted_chat, write_export)
-from experiments import import_chat
+from experiments import import_chat, posterior
 from experiments.chat_import import calibrate, classify, statistics
 from experiments.chat_import.classify import Change, GroupLog, Post
 from experiments.chat_import.parse import parse, parse_file
@@ -189,23 +190,54 @@ def test_statistics_of_a_model_run_are_those_of_its_export():
 TRUTH = {"post_prob": 0.7, "call_112_prob": 0.2, "reply_prob": 0.05, "offtopic_rate": 0.1,
          "admin_availability": 0.5, "admin_delay_minutes": 60.0, "situation_rate_multiplier": 6.0}
 TINY = calibrate.FitSettings(population=16, generations=2, max_simulations=200, predictive_runs=8, seed=3)
+SMALL = calibrate.FitSettings(population=40, generations=3, max_simulations=600, predictive_runs=8, seed=3)
 
 
-def test_calibration_to_a_chat_generated_by_the_model_recovers_its_parameters():
+def test_calibration_to_a_chat_generated_by_the_model_recovers_its_parameters(tmp_path):
+    """The chat is generated with the known chat parameters and the rest drawn from the six-case posterior
+    (as the fit assumes); the fit must cover every known value."""
     days, start = 150, calibrate.start_params(50)
-    model = sim.NeighbourhoodWatch(start.replace(**calibrate.model_values(start, TRUTH)), seed=11,
-                                   with_space=False)
+    truth = calibrate.run_params(start, TRUTH, 11, posterior.SAMPLE_FILE)
+    model = sim.NeighbourhoodWatch(truth, seed=11, with_space=False)
     model.run_days(days)
     script = from_model(model, days, language="nl")
     log = classify.group_log(parse(render(script, "ios_nl_24")), script.members_end)
     observed = statistics.describe(log)
-    fit = calibrate.fit_case(observed, days, start, TINY)
+    fit = calibrate.fit_case(observed, days, start, tmp_path, SMALL)
     table = fit.table.set_index("parameter")
     print(table.assign(truth=TRUTH)[["truth", "mean", "low95", "high95", "width_ratio"]].to_string())
     for name, value in TRUTH.items():
         assert table.low95[name] <= value <= table.high95[name], (name, table.loc[name].to_dict())
     assert (table.width_ratio < 0.8).sum() >= 3, table.width_ratio   # the chat informs, not just the prior
     assert fit.params().n_households == 200
+    assert (tmp_path / "history.db").exists()
+
+
+def test_the_case_fit_is_the_six_case_machinery_and_draws_the_rest_from_the_posterior(tmp_path, monkeypatch):
+    """The fit runs experiments.calibrate.abc_smc itself, and each run's parameters other than the fitted
+    ones are a draw of the six-case posterior sample (read through experiments.posterior)."""
+    import experiments.calibrate as six_case
+
+    calls, seen = [], []
+    real_abc, real_run = six_case.abc_smc, calibrate.simulate_statistics
+    monkeypatch.setattr(six_case, "abc_smc", lambda *a, **k: calls.append(a) or real_abc(*a, **k))
+    monkeypatch.setattr(calibrate, "simulate_statistics", lambda p, d, s: seen.append((p, s)) or real_run(p, d, s))
+    sample = tmp_path / "posterior.csv"
+    table = pd.DataFrame({"observe_prob": [0.11, 0.52], "fear_baseline": [0.07, 0.41], "post_prob": [0.3, 0.3],
+                          "weight": [1.0, 1.0]})
+    sample.write_text("# test sample on 2026-01-01; two particles\n" + table.to_csv(index=False))
+    observed = statistics.describe(statistics.from_model(sim.NeighbourhoodWatch(
+        calibrate.start_params(20), seed=1, with_space=False), 30))
+    tiny = calibrate.FitSettings(population=4, generations=1, max_simulations=8, predictive_runs=3, seed=1)
+    fit = calibrate.fit_case(observed, 30, calibrate.start_params(20), tmp_path, tiny, sample=sample)
+    assert len(calls) == 1 and calls[0][2].acceptor == "distance"
+    assert {(p.observe_prob, p.fear_baseline) for p, _ in seen} <= {(0.11, 0.07), (0.52, 0.41)}
+    assert len({(p.observe_prob, p.fear_baseline) for p, _ in seen}) == 2      # both rows are drawn
+    for p, seed in seen:
+        assert (p.observe_prob, p.fear_baseline) == tuple(posterior.draw(seed, sample)[k]
+                                                          for k in ("observe_prob", "fear_baseline"))
+    assert len({p.post_prob for p, _ in seen}) > 2     # the fitted post_prob overrides the sample's 0.3
+    assert set(fit.table.columns) >= {"mean", "low95", "high95", "width_ratio", "verdict"}
 
 
 # --- the command line: privacy, bad input, the new case at work --------------------------------------------
@@ -300,6 +332,14 @@ def test_bad_input_gets_a_one_line_error_and_nothing_is_written(tmp_path, capfd,
         assert expect in err and err.count("\n") == 1 and not out, (label, err)
         assert not (tmp_path / "case").exists() and not (tmp_path / "results").exists(), label
         assert "Jan" not in err and "hallo" not in err, label
+    broken = tmp_path / "posterior.csv"
+    broken.write_text("observe_prob\n0.3\n")
+    good = write_export(scripted_chat(seed=1, days=150), "android_nl_24", tmp_path / "good.txt")
+    code = import_chat.main([str(good), "--name", "bad", "--posterior", str(broken), "--case-dir",
+                             str(tmp_path / "case"), "--results-dir", str(tmp_path / "results")])
+    out, err = capfd.readouterr()
+    assert code == 2 and "the six-case posterior" in err and "'weight'" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "case").exists() and not (tmp_path / "results").exists()
     done = cli(str(tmp_path / "empty.txt"), "--name", "bad", cwd=tmp_path)   # as a user runs it
     assert done.returncode == 2 and done.stderr == "error: the export is empty\n"
 

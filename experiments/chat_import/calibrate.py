@@ -1,23 +1,30 @@
-"""Fit a case to one group's chat statistics by ABC-SMC (pyabc 0.13), and write it as a case preset.
+"""Fit a case to one group's chat statistics with the six-case calibration's machinery, and write it.
 
-The narrow interface the rest of the import uses (and that a shared calibration module can later take
-over): ``start_params`` (what the chat cannot tell), ``fit_case`` (observed statistics in, ``CaseFit``
-out: posterior, parameter table, posterior predictive check) and ``write_case``.
+The narrow interface the rest of the import uses: ``start_params`` (the group's size on the calibrated
+preset), ``fit_case`` (observed statistics in, ``CaseFit`` out: posterior, parameter table, posterior
+predictive check) and ``write_case``. The machinery is experiments/calibrate.py's, not a copy:
 
-- **What is fitted**: the chat-related parameters of conf/chat_import/priors.yaml (posting, chatter,
-  replies, SAAR use, admin availability and speed), each informed mainly by one statistic
-  (``statistics.FITTED``). **Group size** is set, not fitted: ``n_households`` = members at the start of
-  the export / ``coverage``.
-- **Everything else** starts from the calibrated preset (sim/calibrated.yaml, the six-case
-  calibration). That preset is a posterior *mean* from the numpy ABC; the six-case pyabc posterior
-  (issue 12) does not exist yet, so its uncertainty is not propagated here.
-- **Simulator**: one model run over the export's window (without the spatial layer), its chat turned into
-  the same text-free log as an export (``statistics.from_model``) and measured by the same function.
-- **Distance**: pyabc's adaptive weighted Euclidean distance (each statistic scaled by its median absolute
-  deviation in the current population), so statistics of different units count alike.
+- **ABC-SMC**: ``experiments.calibrate.abc_smc``, the very function of the six-case calibration: pyabc,
+  the same adaptive p-norm distance (p=2, each statistic scaled by its RMSD in the population, weight
+  ratio capped at 100), the same stopping rules (acceptance below ``min_acceptance``, a budget of runs,
+  of generations) and the same resumable history database (``history.db`` in the run's directory);
+- **prior**: ``experiments.calibrate.Prior`` (uniform or log-uniform, sampled in z-space) from
+  conf/chat_import/priors.yaml: the chat-related parameters (posting, chatter, replies, SAAR use, admin
+  availability and speed), each informed mainly by one statistic (``statistics.FITTED``);
+- **posterior summary**: ``experiments.calibrate.final_sample`` and ``posterior_table`` (mean, 95%
+  interval, width against the prior's, verdict).
 
-The database pyabc keeps lives in memory (``sqlite://``): nothing is written, and it holds derived
-statistics only.
+**What the chat cannot tell** comes from the six-case posterior: every simulated run draws all other
+calibrated parameters from the adopted posterior sample (conf/calibration/posterior.csv, read through
+``experiments.posterior.draw``, one weighted row per run's seed); the fitted parameters override the
+sample's values of the same name. So the fit marginalises over the six-case uncertainty, and the case
+file holds the fitted parameters only: with ``calibration=posterior`` every seed of a sweep draws the
+rest from the same sample again, with ``calibration=calibrated`` they are its point values. **Group
+size** is set, not fitted: ``n_households`` = members at the start of the export / ``coverage``.
+
+**Simulator**: one model run over the export's window (without the spatial layer), its chat turned into
+the same text-free log as an export (``statistics.from_model``) and measured by the same function.
+Only statistics and parameters reach the history database; it holds no text and no pseudonyms.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ import pandas as pd
 import pyabc
 
 import sim
+from experiments import calibrate as six_case
+from experiments import posterior
 from experiments.chat_import import statistics
 from experiments.study import CONF, RATE_FIELDS, load_yaml
 
@@ -45,8 +54,15 @@ class FitSettings:
     population: int = 200            # particles per generation
     generations: int = 8             # at most
     max_simulations: int = 20_000    # model runs in the ABC at most
+    min_acceptance: float = 0.01     # stop when acceptance falls below (tolerance at the noise)
     predictive_runs: int = 100       # runs from the posterior for the predictive check
     seed: int = 20240101
+
+    def abc(self) -> six_case.Settings:
+        """The six-case calibration's settings with this fit's sizes (the distance acceptor)."""
+        return six_case.Settings(population=self.population, max_studies=self.max_simulations,
+                                 max_generations=self.generations, min_acceptance=self.min_acceptance,
+                                 acceptor="distance", predictive_runs=self.predictive_runs, seed=self.seed)
 
 
 DEFAULT = FitSettings()
@@ -59,13 +75,15 @@ class CaseFit:
 
     start: sim.Params               # the parameters before the fit (preset + group size)
     days: int                       # simulated window
+    sample: Path                    # the six-case posterior sample the rest was drawn from
     posterior: pd.DataFrame         # one row per particle: fitted parameters and ``weight``
-    table: pd.DataFrame             # parameter, prior, mean, low95, high95, width_ratio
+    table: pd.DataFrame             # experiments.calibrate.posterior_table + what informs each
     predictive: pd.DataFrame        # statistic, observed, sim_q5, sim_median, sim_q95, met
     predictive_runs: pd.DataFrame   # the statistics of each posterior predictive run
     simulations: int
     generations: int
     epsilon: float
+    stop_reason: str
 
     @property
     def values(self) -> dict[str, float]:
@@ -84,13 +102,14 @@ def model_values(start: sim.Params, theta: dict[str, float]) -> dict[str, float]
     return {k: float(f"{v:.4g}") for k, v in values.items()}
 
 
-def load_priors(path: Path = PRIORS_FILE) -> dict[str, dict]:
-    spec = load_yaml(path)
-    for name, p in spec.items():
+def load_prior(path: Path = PRIORS_FILE) -> six_case.Prior:
+    """The fitted parameters' prior, checked against each parameter's allowed range."""
+    prior = six_case.Prior.from_spec(load_yaml(path))
+    for name, lo, hi in zip(prior.names, prior.low, prior.high):
         if name != RATE_MULTIPLIER:
-            sim.params.check_value(name, float(p["low"]))
-            sim.params.check_value(name, float(p["high"]))
-    return spec
+            sim.params.check_value(name, float(lo))
+            sim.params.check_value(name, float(hi))
+    return prior
 
 
 def start_params(members_start: int, base: sim.Params | None = None) -> sim.Params:
@@ -101,6 +120,11 @@ def start_params(members_start: int, base: sim.Params | None = None) -> sim.Para
     return base.replace(n_households=households)
 
 
+def run_params(start: sim.Params, theta: dict[str, float], seed: int, sample: Path) -> sim.Params:
+    """One run's parameters: the six-case posterior's draw for ``seed``, then the fitted values."""
+    return start.replace(**posterior.draw(seed, sample)).replace(**model_values(start, theta))
+
+
 def simulate_statistics(params: sim.Params, days: int, seed: int) -> dict:
     """One model run over ``days``, measured like an export."""
     model = sim.NeighbourhoodWatch(params, seed=int(seed), with_space=False)
@@ -108,68 +132,51 @@ def simulate_statistics(params: sim.Params, days: int, seed: int) -> dict:
     return statistics.describe(statistics.from_model(model, days))
 
 
-def _prior(spec: dict[str, dict]) -> pyabc.Distribution:
-    rvs = {n: pyabc.RV("loguniform", p["low"], p["high"]) if p.get("log") else
-           pyabc.RV("uniform", p["low"], p["high"] - p["low"]) for n, p in spec.items()}
-    return pyabc.Distribution(**rvs)
+@dataclass(frozen=True)
+class ChatModel:
+    """pyabc model for ``experiments.calibrate.abc_smc``: z-space parameters -> the fitted statistics of
+    one run (``targets`` and ``prior`` are what ``abc_smc`` reads, as from its own ``StudyModel``)."""
+
+    start: sim.Params
+    prior: six_case.Prior
+    days: int
+    sample: Path
+    targets: tuple[dict, ...]
+
+    def __call__(self, pars: dict) -> dict[str, float]:
+        theta = dict(zip(self.prior.names, self.prior.from_z(np.array([pars[n] for n in self.prior.names]))))
+        seed = int(np.random.randint(0, 2**31 - 1))
+        stats = simulate_statistics(run_params(self.start, theta, seed, self.sample), self.days, seed)
+        return statistics.fitted_vector(stats)
 
 
-def fit_case(observed: dict, days: int, start: sim.Params, settings: FitSettings = DEFAULT,
-             priors: dict[str, dict] | None = None, workers: int = 1) -> CaseFit:
-    """ABC-SMC of the chat parameters to the observed statistics (``statistics.describe`` output)."""
-    priors = priors or load_priors()
-    names = tuple(priors)
-
-    def model(theta: dict) -> dict:
-        p = start.replace(**model_values(start, {n: theta[n] for n in names}))
-        return statistics.fitted_vector(simulate_statistics(p, days, np.random.randint(2**31 - 1)))
-
-    sampler = (pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers) if workers > 1
-               else pyabc.sampler.SingleCoreSampler())
-    np.random.seed(settings.seed)
-    quiet = [logging.getLogger(n) for n in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance",
-                                             "ABC.Epsilon", "ABC.Transition", "ABC.Predictor")]
-    levels = [lg.level for lg in quiet]
-    for lg in quiet:
-        lg.setLevel(logging.WARNING)
+def fit_case(observed: dict, days: int, start: sim.Params, run_dir: Path, settings: FitSettings = DEFAULT,
+             prior: six_case.Prior | None = None, sample: Path = posterior.SAMPLE_FILE,
+             workers: int = 1) -> CaseFit:
+    """ABC-SMC of the chat parameters to the observed statistics (``statistics.describe`` output);
+    pyabc's history goes to ``run_dir/history.db`` (a stopped fit continues there)."""
+    prior = prior or load_prior()
+    posterior.load_sample(sample)   # a missing or broken sample is an error before any run
+    targets = tuple({"name": k, "value": v} for k, v in statistics.fitted_vector(observed).items())
+    model = ChatModel(start, prior, days, Path(sample), targets)
+    quiet = logging.getLogger("ABC")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
     try:
-        abc = pyabc.ABCSMC(model, _prior(priors), pyabc.AdaptivePNormDistance(p=2),
-                           population_size=settings.population, sampler=sampler)
-        abc.new("sqlite://", statistics.fitted_vector(observed))
-        history = abc.run(max_nr_populations=settings.generations,
-                          max_total_nr_simulations=settings.max_simulations)
+        history = six_case.abc_smc(model, Path(run_dir) / "history.db", settings.abc(), settings.population,
+                                   settings.max_simulations, workers, label="case fit")
     finally:
-        for lg, level in zip(quiet, levels):
-            lg.setLevel(level)
-    df, w = history.get_distribution(m=0, t=history.max_t)
-    posterior = df[list(names)].reset_index(drop=True).assign(weight=w / w.sum())
-    table = _table(posterior, priors)
-    fit = CaseFit(start, days, posterior, table, pd.DataFrame(), pd.DataFrame(),
+        quiet.setLevel(level)
+    theta, w = six_case.final_sample(history, prior)
+    post = pd.DataFrame(theta, columns=prior.names).assign(weight=w)
+    table = six_case.posterior_table(prior, theta, w).drop(columns="kind").assign(
+        informs=[", ".join(s for s, q in statistics.FITTED.items() if n in q) for n in prior.names])
+    fit = CaseFit(start, days, Path(sample), post, table, pd.DataFrame(), pd.DataFrame(),
                   int(history.total_nr_simulations), int(history.max_t) + 1,
-                  float(history.get_all_populations().epsilon.iloc[-1]))
+                  float(history.get_all_populations().epsilon.iloc[-1]),
+                  six_case.stop_reason(history, settings.abc(), settings.max_simulations))
     fit.predictive, fit.predictive_runs = predictive_check(fit, observed, settings)
     return fit
-
-
-def _table(posterior: pd.DataFrame, priors: dict[str, dict]) -> pd.DataFrame:
-    rows = []
-    w = posterior.weight.to_numpy()
-    for name, p in priors.items():
-        x = posterior[name].to_numpy()
-        lo, hi = _weighted_quantile(x, w, [0.025, 0.975])
-        to = np.log if p.get("log") else (lambda v: v)
-        ratio = (to(hi) - to(lo)) / (0.95 * (to(p["high"]) - to(p["low"])))
-        rows.append({"parameter": name, "prior": f"{'log-' if p.get('log') else ''}U({p['low']:g}, {p['high']:g})",
-                     "mean": float(w @ x), "low95": lo, "high95": hi, "width_ratio": float(ratio),
-                     "informs": ", ".join(s for s, q in statistics.FITTED.items() if name in q)})
-    return pd.DataFrame(rows)
-
-
-def _weighted_quantile(x: np.ndarray, w: np.ndarray, qs) -> np.ndarray:
-    order = np.argsort(x)
-    cw = np.cumsum(w[order])
-    cw = (cw - 0.5 * w[order]) / cw[-1]
-    return np.interp(qs, cw, x[order])
 
 
 PREDICTED = (*statistics.FITTED, "messages_per_month", "offtopic_share", "sightings_per_signal",
@@ -177,12 +184,14 @@ PREDICTED = (*statistics.FITTED, "messages_per_month", "offtopic_share", "sighti
 
 
 def predictive_check(fit: CaseFit, observed: dict, settings: FitSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs with parameters drawn from the posterior: each statistic of the export beside its spread."""
+    """Runs with parameters drawn from the posterior (the rest from the six-case sample, as in the fit):
+    each statistic of the export beside its spread."""
     rng = np.random.default_rng(settings.seed + 1)
     idx = rng.choice(len(fit.posterior), size=settings.predictive_runs, p=fit.posterior.weight)
     names = [c for c in fit.posterior.columns if c != "weight"]
-    runs = [simulate_statistics(fit.start.replace(**model_values(fit.start, fit.posterior.loc[i, names].to_dict())),
-                                fit.days, int(rng.integers(2**31 - 1))) for i in idx]
+    seeds = rng.integers(2**31 - 1, size=len(idx))
+    runs = [simulate_statistics(run_params(fit.start, fit.posterior.loc[i, names].to_dict(), int(seed), fit.sample),
+                                fit.days, int(seed)) for i, seed in zip(idx, seeds)]
     rows = []
     for s in PREDICTED:
         x = np.array([r[s] for r in runs], dtype=float)
@@ -192,6 +201,20 @@ def predictive_check(fit: CaseFit, observed: dict, settings: FitSettings) -> tup
         rows.append({"statistic": s, "fitted": s in statistics.FITTED, "observed": obs, "sim_q5": q5,
                      "sim_median": med, "sim_q95": q95, "met": bool(q5 <= obs <= q95)})
     return pd.DataFrame(rows), pd.DataFrame([{s: r[s] for s in PREDICTED} for r in runs])
+
+
+def sample_name(sample: Path) -> str:
+    sample = Path(sample).resolve()
+    root = CONF.parent.resolve()
+    return str(sample.relative_to(root)) if sample.is_relative_to(root) else sample.name
+
+
+def sample_provenance(sample: Path) -> str:
+    """The sample's size and its first provenance line (when and how it was written)."""
+    table, _ = posterior.load_sample(sample)
+    first = next((ln[1:].strip() for ln in Path(sample).read_text().splitlines() if ln.startswith("#")), "")
+    when = first.split(" on ")[-1].split(";")[0] if " on " in first else "date unknown"
+    return f"{len(table)} particles, written {when}"
 
 
 def write_case(path: Path, fit: CaseFit, observed: dict, settings: FitSettings) -> None:
@@ -206,20 +229,21 @@ def write_case(path: Path, fit: CaseFit, observed: dict, settings: FitSettings) 
         f"members posted, {observed['members_start']} members at the start, {observed['members_end']} at the end.",
         f"# Period: {observed['start_month']} to {observed['end_month']} ({observed['window_days']:.0f} days); "
         f"{observed['messages']} messages (system lines and media not counted).",
-        "# Start (everything the chat cannot tell): the calibrated preset sim/calibrated.yaml "
-        "(posterior means of the six-case",
-        "# calibration; the six-case pyabc posterior does not exist yet, so its uncertainty is not carried over).",
-        f"# Method: ABC-SMC (pyabc {pyabc.__version__}), population {settings.population}, {fit.generations} "
-        f"generations, {fit.simulations} model runs of {fit.days} days; final epsilon {fit.epsilon:.3g}.",
+        f"# Start (everything the chat cannot tell): drawn per run from the six-case posterior sample {sample_name(fit.sample)}",
+        f"#   ({sample_provenance(fit.sample)}); the rest of sim/calibrated.yaml. Not in this file: they come from",
+        "#   the calibration group when the case is used (calibration=posterior draws them per seed, as the fit did).",
+        f"# Method: ABC-SMC (experiments.calibrate.abc_smc, pyabc {pyabc.__version__}, adaptive distance), population "
+        f"{settings.population}, {fit.generations} generations ({fit.stop_reason}),",
+        f"#   {fit.simulations} model runs of {fit.days} days; final epsilon {fit.epsilon:.3g}.",
         "# Fit of each statistic: observed | posterior predictive median [90% interval] | met",
     ]
     for s in statistics.FITTED:
         r = pred.loc[s]
         lines.append(f"#   {s}: {r.observed:.3g} | {r.sim_median:.3g} [{r.sim_q5:.3g}, {r.sim_q95:.3g}] | "
                      f"{'met' if r.met else 'NOT met'}")
-    lines.append("# parameter: posterior mean [95% interval] (prior)")
+    lines.append("# parameter: posterior mean [95% interval] (prior) - verdict")
     for r in fit.table.itertuples():
-        lines.append(f"#   {r.parameter}: {r.mean:.4g} [{r.low95:.4g}, {r.high95:.4g}] ({r.prior})")
+        lines.append(f"#   {r.parameter}: {r.mean:.4g} [{r.low95:.4g}, {r.high95:.4g}] ({r.prior}) - {r.verdict}")
     lines.append(f"n_households: {fit.start.n_households}   # inferred: {observed['members_start']} members at "
                  f"the start / coverage {fit.start.coverage:g}")
     informs = dict(zip(fit.table.parameter, fit.table.informs))

@@ -1,7 +1,7 @@
 """The import's report: the export's statistics beside the fitted model's posterior predictive spread.
 
 Writes only derived numbers (no text, no pseudonyms): ``report.md``, ``statistics.json``,
-``posterior.csv``, ``predictive_check.csv`` and ``predictive_check.png``.
+``posterior.csv``, ``predictive_check.csv`` and ``predictive_check.png`` (beside pyabc's ``history.db``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from experiments.chat_import import calibrate
 from experiments.chat_import.calibrate import CaseFit, FitSettings
 from experiments.chat_import.statistics import FITTED
 
@@ -69,9 +70,10 @@ def write(out: Path, name: str, stats: dict, fit: CaseFit, settings: FitSettings
         "## Fit",
         "",
         f"ABC-SMC (pyabc), population {settings.population}, {fit.generations} generations, {fit.simulations} "
-        f"model runs of {fit.days} days, final epsilon {fit.epsilon:.3g}. Start for everything the chat cannot "
-        "tell: the calibrated preset (sim/calibrated.yaml); the six-case pyabc posterior does not "
-        "exist yet. Group size set, not fitted: "
+        f"model runs of {fit.days} days ({fit.stop_reason}), final epsilon {fit.epsilon:.3g}; the six-case "
+        "calibration's ABC-SMC (experiments.calibrate.abc_smc), history in `history.db`. Everything the chat "
+        f"cannot tell is drawn per run from the six-case posterior sample `{calibrate.sample_name(fit.sample)}` "
+        f"({calibrate.sample_provenance(fit.sample)}). Group size set, not fitted: "
         f"n_households = {fit.start.n_households}.",
         "",
         "Width ratio = posterior 95% interval / prior 95% interval (log scale for log-uniform priors).",
