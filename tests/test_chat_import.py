@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import whatstk
+import yaml
+from hydra import compose, initialize_config_dir
 
 import sim
 from chat_exports import (FORMATS, FRESH, HELDOUT, INFORMAL, TEXTS, Entry, Script, app_texts, from_model, render,
                           scripted_chat, write_export)
-from experiments import import_chat, posterior
+from experiments import import_chat, national, posterior, schema
 from experiments.chat_import import calibrate, classify, statistics
 from experiments.chat_import.classify import Change, GroupLog, Post
 from experiments.chat_import.parse import parse, parse_file
@@ -355,27 +357,86 @@ def test_a_bad_name_or_an_existing_case_is_refused_before_reading(tmp_path, monk
     assert (tmp_path / "case" / "mine.yaml").read_text() == "# @package params\n"
 
 
-def test_the_new_case_runs_and_sweeps_like_any_case(tmp_path, monkeypatch):
-    """Written into conf/case/ for the test (the sweep's validation reads conf/ only), removed after."""
+@pytest.fixture(scope="module")
+def imported_case(tmp_path_factory):
+    """A case imported from an iOS English .zip export, written into conf/case/ (the sweeps, the national
+    run and the app read conf/ only) under a name of this process, and removed after the module."""
+    tmp = tmp_path_factory.mktemp("imported_case")
     script = scripted_chat(seed=6, language="en", days=150, members=30)
-    export = write_export(script, "ios_en_12", tmp_path / "chat.zip", as_zip=True)
+    export = write_export(script, "ios_en_12", tmp / "chat.zip", as_zip=True)
     name = f"test_chat_{os.getpid()}"
     case_file = ROOT / "conf" / "case" / f"{name}.yaml"
-    monkeypatch.setattr(calibrate, "QUICK", TINY)
     try:
-        assert import_chat.main([str(export), "--name", name, "--results-dir", str(tmp_path / "results"),
-                                 "--quick"]) == 0
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(calibrate, "QUICK", TINY)
+            assert import_chat.main([str(export), "--name", name, "--results-dir", str(tmp / "results"),
+                                     "--quick"]) == 0
         assert case_file.read_text().startswith("# @package params\n# Case fitted to one WhatsApp group")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        common = [f"case={name}", "days=5", f"results_dir={tmp_path}"]
-        single = subprocess.run([sys.executable, "-m", "experiments.run", *common, "seed=1"], cwd=ROOT,
-                                env=env, capture_output=True, text=True, timeout=240)
-        assert single.returncode == 0, single.stderr
-        assert f"{name} / baseline / seed 1" in single.stdout
-        sweep = subprocess.run([sys.executable, "-m", "experiments.run", "-m", *common, "seed=0",
-                                "scenario=baseline,no_admin", "compare=false", "hydra/launcher=basic"],
-                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-        assert sweep.returncode == 0, sweep.stderr
-        assert len(list((tmp_path / "sweeps").glob("*"))) == 1
+        values = {k: v for k, v in yaml.safe_load(case_file.read_text()).items()}
+        yield name, values, tmp
     finally:
         case_file.unlink(missing_ok=True)
+
+
+def run_module(module: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_new_case_runs_and_sweeps_like_any_case(imported_case, tmp_path):
+    name, values, _ = imported_case
+    common = [f"case={name}", "days=5", f"results_dir={tmp_path}"]
+    single = run_module("experiments.run", *common, "seed=1")
+    assert single.returncode == 0, single.stderr
+    assert f"{name} / baseline / seed 1" in single.stdout
+    sweep = run_module("experiments.run", "-m", *common, "seed=0", "scenario=baseline,no_admin", "compare=false",
+                       "hydra/launcher=basic")
+    assert sweep.returncode == 0, sweep.stderr
+    assert len(list((tmp_path / "sweeps").glob("*"))) == 1
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        for calibration in ("calibrated", "posterior"):   # the case's values win over either calibration
+            p = schema.to_params(compose("config", overrides=[f"case={name}", f"calibration={calibration}"]))
+            assert all(getattr(p, k) == pytest.approx(v) for k, v in values.items()), calibration
+
+
+def test_the_new_case_enters_the_national_run(imported_case, tmp_path):
+    """The national run composes the case like a sweep; the population then sets each group's size and
+    scales its rates, the case's fitted chat parameters stay."""
+    name, values, _ = imported_case
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("national", overrides=[f"case={name}", "population.groups=3"])
+    base = schema.check_run(cfg)
+    group = next(national.draw_population(cfg.population).itertuples())
+    p = national.group_params(base, group)
+    for k in ("post_prob", "reply_prob", "offtopic_rate", "admin_availability", "admin_delay_minutes",
+              "call_112_prob"):
+        assert getattr(p, k) == pytest.approx(values[k]), k
+    assert p.ambiguous_rate == pytest.approx(values["ambiguous_rate"] * group.rate_multiplier)
+    done = run_module("experiments.national", f"case={name}", "population.groups=4", "batches=2", "days=5",
+                      "hydra/launcher=basic", f"results_dir={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("national: 4 groups in ")
+
+
+APP_CHECK = """
+import sys
+from workshop import app
+name = sys.argv[1]
+assert name in app.MODEL_PARAMS["case"]["values"], app.MODEL_PARAMS["case"]["values"]
+w = app.Workshop(case=name, seed="3")
+assert w.error is None, w.error
+w.step()
+p = w.arms[0].model.params
+print(p.post_prob, p.n_households)
+"""
+
+
+def test_the_new_case_is_selectable_in_the_app(imported_case):
+    """A fresh app process (as a facilitator starts it after the import) lists the case and runs it."""
+    name, values, _ = imported_case
+    done = subprocess.run([sys.executable, "-c", APP_CHECK, name], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"})
+    assert done.returncode == 0, done.stderr
+    post_prob, households = done.stdout.split()
+    assert float(post_prob) == pytest.approx(values["post_prob"]) and int(households) == values["n_households"]
