@@ -5,8 +5,9 @@
 PATH is WhatsApp's "Export chat" file: a ``.txt``, or a ``.zip`` (with or without media), from Android
 or iOS, with Dutch or English phone settings and a 12- or 24-hour clock. The export is read in memory
 and pseudonymised at once; message text is used only to classify messages and is never written. Writes
-``conf/case/<NAME>.yaml`` (then ``case=<NAME>`` works in sweeps, single runs and the app) and a report
-in ``results/chat-<NAME>-<unique>/``. Bad input gets a one-line error and nothing is written.
+``conf/case/<NAME>.yaml`` (then ``case=<NAME>`` works in single runs, sweeps, the national run and the
+app) and a report in ``results/chat-<NAME>-<unique>/``. The fit is the six-case calibration's ABC-SMC,
+with everything the chat cannot tell drawn from the six-case posterior sample (``--posterior``). Bad input gets a one-line error and nothing is written.
 See docs/chat_import.md.
 """
 
