@@ -57,6 +57,8 @@ _HARMLESS = (r"buurman|buurvrouw|buren|bewoner|eigenaar|bezorger|pakketbezorger|
              r"courier|postman|visitors?|window cleaner|cleaner|plumber|painter|family|son|daughter|"
              r"son-in-law|friend|babysitter|handyman")
 
+DESCRIPTION = "a person or vehicle doing something"   # rule 12, which the context rule may overrule
+
 RULES: tuple[tuple[str, str, re.Pattern], ...] = tuple((kind, name, re.compile(rx, re.I)) for kind, name, rx in (
     ("admin_question", "a question about 112 or the police",
      r"(112|999|politie|police|alarmnummer|gemeld|reported)[^\n]*\?|\?[^\n]*(112|999|politie|police)"),
@@ -128,7 +130,7 @@ RULES: tuple[tuple[str, str, re.Pattern], ...] = tuple((kind, name, re.compile(r
      r"afval|grofvuil|rubbish|pakket\w*|parcel|\bmarkt|market|gemeente|council|stroomstoring|power|onweer|"
      r"storm|\bweer\b|weather|lenen|te leen|borrow|\blend\b|oppas|babysitter|loodgieter|plumber|hardlopen|"
      r"\brun\b|snoeien|pruning|sleutelbos|\bkeys\b|ladder|aanhanger|trailer"),
-    ("signal", "a person or vehicle doing something",
+    ("signal", DESCRIPTION,
      rf"\b({_PEOPLE}|{_VEHICLES})\b.*\b(loopt|lopen|liep|rijdt|rijden|reed|staat|staan|stond|kijkt|kijken|keek|"
      rf"zit|zitten|probeert|proberen|belt|bellen|hangt|hangen|springen|sprong|rommelt|rommelen|rent|rennen|"
      rf"walking|walked|driving|drove|riding|standing|sitting|looking|trying|ringing|hanging|parked|jump\w*|"
@@ -174,7 +176,6 @@ FILLER = frozenset("""je jij jullie u wel allemaal iedereen voor het de dat heel
     report watching yes again alert""".split())
 THANKS = re.compile(r"\b(dank\w*|bedankt|thank\w*|thanx|thx|thnx|cheers|merci)\b", re.I)
 FOLLOW_UP = 60   # minutes: a message only rule 12 or 13 matched, this soon after another member's signal, adds to it
-DESCRIPTION = "a person or vehicle doing something"
 
 
 def _words(text: str) -> list[str]:
