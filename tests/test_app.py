@@ -127,6 +127,7 @@ def test_compare_mode_runs_two_arrangements_on_the_same_situations():
     assert len(w.arms[0].recent) == 10 and set(w.arms[1].total) == set(OUTCOME_NAMES)
 
 
+@pytest.mark.xdist_group("conf_case")  # reads conf/case/ while test_chat_import may add a case
 def test_app_and_sweep_simulate_the_same_parameters_for_every_case_and_scenario(tmp_path):
     """A real sweep over every case x scenario (a runner that simulates nothing), against the app."""
     proc = run_cli("-m", "case=glob(*)", "scenario=glob(*)", "seed=0", "days=1", "compare=false",

@@ -383,6 +383,7 @@ def run_module(module: str, *args: str, cwd: Path = ROOT) -> subprocess.Complete
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.xdist_group("conf_case")  # writes a case into conf/case/ that other tests would see
 def test_the_new_case_runs_and_sweeps_like_any_case(imported_case, tmp_path):
     name, values, _ = imported_case
     common = [f"case={name}", "days=5", f"results_dir={tmp_path}"]
@@ -399,6 +400,7 @@ def test_the_new_case_runs_and_sweeps_like_any_case(imported_case, tmp_path):
             assert all(getattr(p, k) == pytest.approx(v) for k, v in values.items()), calibration
 
 
+@pytest.mark.xdist_group("conf_case")  # writes a case into conf/case/ that other tests would see
 def test_the_new_case_enters_the_national_run(imported_case, tmp_path):
     """The national run composes the case like a sweep; the population then sets each group's size and
     scales its rates, the case's fitted chat parameters stay."""
@@ -431,6 +433,7 @@ print(p.post_prob, p.n_households)
 """
 
 
+@pytest.mark.xdist_group("conf_case")  # writes a case into conf/case/ that other tests would see
 def test_the_new_case_is_selectable_in_the_app(imported_case):
     """A fresh app process (as a facilitator starts it after the import) lists the case and runs it."""
     name, values, _ = imported_case

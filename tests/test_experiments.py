@@ -85,6 +85,7 @@ def test_values_compose_calibration_then_case_then_scenario_then_command_line(te
     assert cfg.hydra.runtime.choices.case == "lastage"
 
 
+@pytest.mark.xdist_group("conf_case")  # reads conf/case/ while test_chat_import may add a case
 def test_every_case_composes_to_valid_parameters():
     cases = {p.stem for p in (CONF / "case").glob("*.yaml")}
     assert {"generic", "lastage"} < cases
