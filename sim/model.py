@@ -30,7 +30,7 @@ from sim import neighbourhood
 from sim.agents import Administrator, Resident
 from sim.chat import POLICE, ChatGroup, Message
 from sim.membership import Membership
-from sim.outcomes import COUNTS, DAYS_PER_MONTH, Tally, snapshot, summarise
+from sim.outcomes import DAYS_PER_MONTH, DayRecord, Tally, summarise
 from sim.params import Params
 from sim.police import Police, Report
 from sim.residents import Residents, Response
@@ -97,7 +97,7 @@ class NeighbourhoodWatch(Model):
         self._order = itertools.count()
         self.today: list[Situation] = []
         self.situations: list[Situation] = []
-        self._rows: list[dict] = []
+        self._days = DayRecord()
         self._recording = True
         self._diffusion_pending = 0          # offences still to be prevented by diffusion of benefits
         self.running = True
@@ -125,8 +125,20 @@ class NeighbourhoodWatch(Model):
         self._record(day)
 
     def run_days(self, days: int) -> None:
+        """``days`` steps. With nothing on Mesa's event list but the next step (no simulator, no
+        scheduled event: sim.run and the studies), the days run straight through and Mesa's clock
+        (``time`` and the next step's event) moves on once, at the end: the same days as ``step()``
+        without its per-step event machinery."""
+        next_step = self._default_schedule._current_event
+        if self._simulator is not None or [e for e in self._event_list._events if not e.CANCELED] != [next_step]:
+            for _ in range(days):
+                self.step()
+            return
         for _ in range(days):
-            self.step()
+            self.steps += 1
+            type(self).step(self)
+        self.time += days
+        next_step.time += days
 
     def warm_up(self) -> None:
         """Simulate ``warmup_days`` days before anything is recorded (from the start only).
@@ -409,14 +421,14 @@ class NeighbourhoodWatch(Model):
     def _record(self, day: int) -> None:
         r, p = self.residents, self.params
         if self._recording:
-            self._rows.append({"day": day, **self.tally, **snapshot(
-                r.member, r.ever_member, r.alertness, r.fear, r.trust, p.unsafe_threshold,
-                p.often_unsafe_threshold)})
-        self.tally.update(dict.fromkeys(COUNTS, 0))
+            self._days.append(day, self.tally, r.member, r.ever_member, r.alertness, r.fear, r.trust,
+                              p.unsafe_threshold, p.often_unsafe_threshold)
+        else:
+            self.tally.take()
 
     def day_table(self) -> pd.DataFrame:
         """One row per simulated day: event counts (sim.outcomes.COUNTS) and state (STATE)."""
-        return pd.DataFrame(self._rows)
+        return self._days.table()
 
     def summary(self) -> dict[str, float]:
         return summarise(self.day_table())
