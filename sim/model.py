@@ -428,7 +428,11 @@ class NeighbourhoodWatch(Model):
 
     def day_table(self) -> pd.DataFrame:
         """One row per simulated day: event counts (sim.outcomes.COUNTS) and state (STATE)."""
-        return self._days.table()
+        return pd.DataFrame(self.day_columns())
+
+    def day_columns(self) -> dict[str, np.ndarray]:
+        """The columns of ``day_table()`` as arrays (for clients that only aggregate them)."""
+        return self._days.columns()
 
     def summary(self) -> dict[str, float]:
         return summarise(self.day_table())

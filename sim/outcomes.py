@@ -160,9 +160,10 @@ class DayRecord:
                   often_unsafe_threshold)
         self.days = i + 1
 
-    def table(self) -> pd.DataFrame:
-        """One row per recorded day. Counts are whole numbers (int64) unless a count is a total
-        with fractions (such as response minutes), as are the STATE columns that count households."""
+    def columns(self) -> dict[str, np.ndarray]:
+        """The recorded days as columns: ``day``, then COUNTS, then STATE. Counts are whole numbers
+        (int64) unless a count is a total with fractions (such as response minutes), as are the
+        STATE columns that count households."""
         n = self.days
         counts, state = self._counts[:n], self._state[:n]
         whole = (counts == np.trunc(counts)).all(axis=0)
@@ -171,7 +172,7 @@ class DayRecord:
                         for j, name in enumerate(COUNTS)})
         columns.update({name: state[:, j].astype(np.int64) if name in _HOUSEHOLD_COUNTS else state[:, j].copy()
                         for j, name in enumerate(STATE)})
-        return pd.DataFrame(columns)
+        return columns
 
 
 @dataclass(frozen=True)
