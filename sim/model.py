@@ -391,8 +391,9 @@ class NeighbourhoodWatch(Model):
     # -- chatter -------------------------------------------------------------------------------
     def _chatter_times(self) -> np.ndarray:
         p = self.params
-        rate = p.offtopic_rate * self.chat.chatter_multiplier * self.residents.member.sum() / DAYS_PER_MONTH
-        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=self.behaviour_rng.poisson(rate))
+        rate = p.offtopic_rate * self.chat.chatter_multiplier * np.count_nonzero(self.residents.member) / DAYS_PER_MONTH
+        n = self.behaviour_rng.poisson(rate)
+        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=n) if n else ()  # most days: none
 
     def _chatter(self) -> None:
         members = np.flatnonzero(self.residents.member)
