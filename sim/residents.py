@@ -67,6 +67,7 @@ class Residents:
                                 p.watch_reassurance, p.unsafe_threshold, p.alertness_baseline,
                                 np.exp(-1 / p.fear_memory_days), np.exp(-1 / p.alertness_memory_days)])
         self._ties_of: tuple = (-1, None, None)   # (number of tie ends, CSR pointers, CSR indices)
+        self._scratch = np.empty((2, n))         # the daily update's ties' alertness and afraid ties
 
     def __len__(self) -> int:
         return len(self.member)
@@ -183,5 +184,5 @@ class Residents:
         of each house: knowing the neighbours watch out reassures. Steady states: docs/odd.md 7.14.
         One compiled pass over the households (``sim.kernels.talk_and_forget``).
         """
-        self.alertness, self.fear = talk_and_forget(self.alertness, self.fear, self.fear_baseline,
-                                                    *self._ties(social_src, social_dst), watched, self._rates)
+        talk_and_forget(self.alertness, self.fear, self.fear_baseline, *self._ties(social_src, social_dst),
+                        watched, self._rates, self._scratch)
