@@ -192,9 +192,10 @@ class NeighbourhoodWatch(Model):
             return
         res.alarm_witnesses(suspicious)
         responses = res.respond(suspicious)
+        counts = np.bincount(responses, minlength=len(Response)).tolist()
         for r in Response:
-            t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
-        s.signalled = bool(np.isin(responses, (Response.SAAR, Response.CALL_ONLY, Response.APP_ONLY)).any())
+            t.add(f"responses_{r.name.lower()}", counts[r])
+        s.signalled = counts[Response.SAAR] + counts[Response.CALL_ONLY] + counts[Response.APP_ONLY] > 0
         if s.signalled:
             t.add("situations_signalled")
             t.add("offences_signalled" if s.offence else "innocent_signalled")
@@ -245,10 +246,10 @@ class NeighbourhoodWatch(Model):
         windows) and the visible alertness there, relative to baseline alertness."""
         p, res = self.params, self.residents
         in_sight = self.hood.in_sight(node)
-        members = res.member[in_sight].mean()
+        members = np.count_nonzero(res.member[in_sight]) / len(in_sight)   # (a mean, without np.mean's cost)
         if p.deterrence == 0 or members == 0:
             return 0.0
-        alert = (1 + res.alertness[in_sight].mean()) / (1 + p.alertness_baseline)
+        alert = (1 + res.alertness[in_sight].sum() / len(in_sight)) / (1 + p.alertness_baseline)
         return float(min(1.0, p.deterrence * members * alert))
 
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
