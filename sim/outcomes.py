@@ -126,6 +126,8 @@ class Tally(dict):
 
     def take(self) -> list[tuple[str, float]]:
         """The counts incremented today, with their values; all counts are zero again."""
+        if not self.changed:
+            return []
         taken = [(name, self[name]) for name in self.changed]
         self.update(dict.fromkeys(self.changed, 0))
         self.changed.clear()
