@@ -34,12 +34,13 @@ def talk_and_forget(alertness, fear, fear_baseline, tie_ptr, tie_idx, watched, r
     if has_ties:
         for i in range(n):
             start, end = tie_ptr[i], tie_ptr[i + 1]
-            tie_alertness[i] = n_afraid[i] = 0.0
+            total, afraid = 0.0, 0
             if end > start:
                 weight = 1.0 / (end - start)
                 for k in range(start, end):
-                    tie_alertness[i] += weight * alertness[tie_idx[k]]
-                    n_afraid[i] += fear[tie_idx[k]] > unsafe_threshold
+                    total += weight * alertness[tie_idx[k]]
+                    afraid += fear[tie_idx[k]] > unsafe_threshold
+            tie_alertness[i], n_afraid[i] = total, afraid
     for i in range(n):
         a, f = alertness[i], fear[i]
         change = -watch_reassurance * watched[i] * f

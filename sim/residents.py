@@ -125,9 +125,12 @@ class Residents:
             p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0))
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
         posts = is_member & (rng.random(k) < post_chance)
-        return np.select([calls & tells_group, calls, investigates, posts],
-                         [Response.SAAR, Response.CALL_ONLY, Response.INVESTIGATE, Response.APP_ONLY],
-                         default=Response.NOTHING)
+        response = np.full(k, Response.NOTHING)   # the first that applies, in this order (np.select's rule):
+        response[posts] = Response.APP_ONLY          # assigned last to first
+        response[investigates] = Response.INVESTIGATE
+        response[calls] = Response.CALL_ONLY
+        response[calls & tells_group] = Response.SAAR
+        return response
 
     # -- process 5: reading the group ----------------------------------------------------------
     def alarm(self, readers: np.ndarray, stigmatising: bool = False) -> None:
