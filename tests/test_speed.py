@@ -154,3 +154,16 @@ def test_a_groups_mean_is_pandas_mean():
         for values in (x, np.full(size, np.nan), rng.random(size), rng.integers(0, 9, size)):
             expected = pd.Series(values).mean()
             assert _mean(values) == expected or (np.isnan(_mean(values)) and np.isnan(expected))
+
+
+def test_who_is_in_sight_is_the_pairwise_definition():
+    from sim.neighbourhood import _sight
+    rng = np.random.default_rng(1)
+    for n, per_street, sight_range in ((1, 20, 3), (270, 20, 3), (1000, 16, 0), (500, 11, 2)):
+        order = rng.permutation(n)   # any numbering of the households
+        street, house = (np.arange(n) // per_street)[order], (np.arange(n) % per_street)[order]
+        ptr, idx = _sight(street, house, sight_range)
+        for i in range(n):
+            seen = [j for j in np.lexsort((house, street))
+                    if street[j] == street[i] and abs(house[j] // 2 - house[i] // 2) <= sight_range]
+            assert idx[ptr[i]:ptr[i + 1]].tolist() == seen
