@@ -22,6 +22,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+
 from sim.kernels import talk_and_forget
 from sim.params import Params
 
