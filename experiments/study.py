@@ -10,6 +10,7 @@ a factor of about twenty (0.08-1.5 per month) that equal groups cannot produce.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ def load_yaml(path: Path) -> dict:
 
 def case_overrides(case: str) -> dict[str, Any]:
     """Parameter values of a case preset (conf/case/<case>.yaml)."""
+    return dict(_case_file(case))
+
+
+@functools.cache
+def _case_file(case: str) -> dict[str, Any]:   # read once per process: a study reads it per group
     return load_yaml(CONF / "case" / f"{case}.yaml")
 
 
@@ -82,15 +88,24 @@ def run_group(params: sim.Params, group: Group, design: Design, seed: int) -> di
     months = group.months * design.months_scale
     model = sim.NeighbourhoodWatch(params, seed=seed, with_space=False)
     model.run_days(max(1, round(months * DAYS_PER_MONTH)))
-    days = model.day_table()
+    days = model.day_columns()   # the day table's columns, without building the table
     record = {c: float(days[c].sum()) for c in COUNTS}
-    record.update({c: float(days[c].mean()) for c in STATE})
-    record.update({f"last_{c}": float(days[c].iloc[-1]) for c in STATE})
+    record.update({c: _mean(days[c]) for c in STATE})
+    record.update({f"last_{c}": float(days[c][-1]) for c in STATE})
     kinds = [s.kind for s in model.situations if not s.deterred]
     record.update({f"kind_{k}": float(kinds.count(k)) for k in OFFENCE_KINDS})
-    record.update(design_officer_in_group=float(group.officer_in_group), months=len(days) / DAYS_PER_MONTH,
+    record.update(design_officer_in_group=float(group.officer_in_group), months=len(days["day"]) / DAYS_PER_MONTH,
                   target_months=group.months, n_households=params.n_households)
     return record
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean over days with a value, as pandas takes it (NaN counts as no value; NaN if none)."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return float(values.mean())
+    kept = int((~missing).sum())
+    return float(np.where(missing, 0.0, values).sum() / kept) if kept else float("nan")
 
 
 def run_study(base: sim.Params, design: Design, seed: int, study: dict[str, float] | None = None,

@@ -41,7 +41,7 @@ class Membership:
 
     @property
     def count(self) -> int:
-        return int(self.residents.member.sum())
+        return np.count_nonzero(self.residents.member)
 
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""

@@ -30,7 +30,7 @@ from sim import neighbourhood
 from sim.agents import Administrator, Resident
 from sim.chat import POLICE, ChatGroup, Message
 from sim.membership import Membership
-from sim.outcomes import COUNTS, DAYS_PER_MONTH, Tally, snapshot, summarise
+from sim.outcomes import DAYS_PER_MONTH, DayRecord, Tally, summarise
 from sim.params import Params
 from sim.police import Police, Report
 from sim.residents import Residents, Response
@@ -97,7 +97,7 @@ class NeighbourhoodWatch(Model):
         self._order = itertools.count()
         self.today: list[Situation] = []
         self.situations: list[Situation] = []
-        self._rows: list[dict] = []
+        self._days = DayRecord()
         self._recording = True
         self._diffusion_pending = 0          # offences still to be prevented by diffusion of benefits
         self.running = True
@@ -125,8 +125,20 @@ class NeighbourhoodWatch(Model):
         self._record(day)
 
     def run_days(self, days: int) -> None:
+        """``days`` steps. With nothing on Mesa's event list but the next step (no simulator, no
+        scheduled event: sim.run and the studies), the days run straight through and Mesa's clock
+        (``time`` and the next step's event) moves on once, at the end: the same days as ``step()``
+        without its per-step event machinery."""
+        next_step = self._default_schedule._current_event
+        if self._simulator is not None or [e for e in self._event_list._events if not e.CANCELED] != [next_step]:
+            for _ in range(days):
+                self.step()
+            return
         for _ in range(days):
-            self.step()
+            self.steps += 1
+            type(self).step(self)
+        self.time += days
+        next_step.time += days
 
     def warm_up(self) -> None:
         """Simulate ``warmup_days`` days before anything is recorded (from the start only).
@@ -180,9 +192,10 @@ class NeighbourhoodWatch(Model):
             return
         res.alarm_witnesses(suspicious)
         responses = res.respond(suspicious)
+        counts = np.bincount(responses, minlength=len(Response)).tolist()
         for r in Response:
-            t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
-        s.signalled = bool(np.isin(responses, (Response.SAAR, Response.CALL_ONLY, Response.APP_ONLY)).any())
+            t.add(f"responses_{r.name.lower()}", counts[r])
+        s.signalled = counts[Response.SAAR] + counts[Response.CALL_ONLY] + counts[Response.APP_ONLY] > 0
         if s.signalled:
             t.add("situations_signalled")
             t.add("offences_signalled" if s.offence else "innocent_signalled")
@@ -233,10 +246,10 @@ class NeighbourhoodWatch(Model):
         windows) and the visible alertness there, relative to baseline alertness."""
         p, res = self.params, self.residents
         in_sight = self.hood.in_sight(node)
-        members = res.member[in_sight].mean()
+        members = np.count_nonzero(res.member[in_sight]) / len(in_sight)   # (a mean, without np.mean's cost)
         if p.deterrence == 0 or members == 0:
             return 0.0
-        alert = (1 + res.alertness[in_sight].mean()) / (1 + p.alertness_baseline)
+        alert = (1 + res.alertness[in_sight].sum() / len(in_sight)) / (1 + p.alertness_baseline)
         return float(min(1.0, p.deterrence * members * alert))
 
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
@@ -379,8 +392,9 @@ class NeighbourhoodWatch(Model):
     # -- chatter -------------------------------------------------------------------------------
     def _chatter_times(self) -> np.ndarray:
         p = self.params
-        rate = p.offtopic_rate * self.chat.chatter_multiplier * self.residents.member.sum() / DAYS_PER_MONTH
-        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=self.behaviour_rng.poisson(rate))
+        rate = p.offtopic_rate * self.chat.chatter_multiplier * np.count_nonzero(self.residents.member) / DAYS_PER_MONTH
+        n = self.behaviour_rng.poisson(rate)
+        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=n) if n else ()  # most days: none
 
     def _chatter(self) -> None:
         members = np.flatnonzero(self.residents.member)
@@ -409,14 +423,18 @@ class NeighbourhoodWatch(Model):
     def _record(self, day: int) -> None:
         r, p = self.residents, self.params
         if self._recording:
-            self._rows.append({"day": day, **self.tally, **snapshot(
-                r.member, r.ever_member, r.alertness, r.fear, r.trust, p.unsafe_threshold,
-                p.often_unsafe_threshold)})
-        self.tally.update(dict.fromkeys(COUNTS, 0))
+            self._days.append(day, self.tally, r.member, r.ever_member, r.alertness, r.fear, r.trust,
+                              p.unsafe_threshold, p.often_unsafe_threshold)
+        else:
+            self.tally.take()
 
     def day_table(self) -> pd.DataFrame:
         """One row per simulated day: event counts (sim.outcomes.COUNTS) and state (STATE)."""
-        return pd.DataFrame(self._rows)
+        return pd.DataFrame(self.day_columns())
+
+    def day_columns(self) -> dict[str, np.ndarray]:
+        """The columns of ``day_table()`` as arrays (for clients that only aggregate them)."""
+        return self._days.columns()
 
     def summary(self) -> dict[str, float]:
         return summarise(self.day_table())

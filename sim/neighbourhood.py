@@ -78,26 +78,17 @@ def build(p: Params, rng: np.random.Generator) -> Neighbourhood:
 
 
 def _sight(street: np.ndarray, house: np.ndarray, sight_range: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR lists of households on the same street within ``sight_range`` house positions."""
+    """CSR lists of households on the same street within ``sight_range`` house positions, each
+    list in house order."""
     order = np.lexsort((house, street))
-    pos_along = house // 2
-    lists = []
-    start = 0
-    n = len(street)
-    while start < n:
-        end = start
-        while end < n and street[order[end]] == street[order[start]]:
-            end += 1
-        block = order[start:end]
-        along = pos_along[block]
-        near = np.abs(along[:, None] - along[None, :]) <= sight_range
-        for row, i in enumerate(block):
-            lists.append((i, block[near[row]]))
-        start = end
-    lists.sort(key=lambda t: t[0])
-    counts = np.array([len(v) for _, v in lists])
-    ptr = np.concatenate([[0], np.cumsum(counts)])
-    return ptr, np.concatenate([v for _, v in lists]).astype(np.int64)
+    # one number per position along a street, streets far apart: who is in sight is a window
+    along = street * (house.max(initial=0) + 2 * sight_range + 2) + house // 2
+    sorted_along = along[order]
+    first = np.searchsorted(sorted_along, along - sight_range, side="left")
+    count = np.searchsorted(sorted_along, along + sight_range, side="right") - first
+    ptr = np.concatenate([[0], np.cumsum(count)])
+    idx = order[np.repeat(first - ptr[:-1], count) + np.arange(ptr[-1])]
+    return ptr, idx.astype(np.int64)
 
 
 def _social_ties(street, n_streets, per_street, n, mean_ties, rng):

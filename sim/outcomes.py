@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from sim.kernels import state_row
+
 DAYS_PER_YEAR = 365.25
 # A comparison of a count outcome over fewer events than this (all seeds of a scenario, or of a
 # pair of scenarios) says "too few events" instead of showing noise (docs/experiments.md).
@@ -96,43 +98,83 @@ STATE: dict[str, str] = {
 }
 
 
+_HOUSEHOLD_COUNTS = ("members", "nonmembers", "households")   # whole numbers among the STATE columns
+
+
 def snapshot(member: np.ndarray, ever_member: np.ndarray, alertness: np.ndarray, fear: np.ndarray,
              trust: np.ndarray, unsafe_threshold: float, often_unsafe_threshold: float) -> dict[str, float]:
-    """The STATE row for one day from resident arrays.
+    """The STATE row for one day from resident arrays (computed by ``sim.kernels.state_row``).
 
     Non-members are households that were never in the group: removed (former) members count
     neither as members nor as non-members, so their drift back to baseline is no artefact of either.
     """
-    n = len(member)
-    groups = np.stack((member, ~ever_member)).astype(np.float64)      # members, non-members
-    counts = groups.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):              # no members: NaN
-        means = (np.stack((alertness, fear, trust)) @ groups.T) / counts   # one product a day
-    fear_sum = float(fear.sum())
-    return {
-        "alertness_members": float(means[0, 0]),
-        "alertness_nonmembers": float(means[0, 1]),
-        "fear_members": float(means[1, 0]),
-        "fear_nonmembers": float(means[1, 1]),
-        "fear_residents": fear_sum / n,
-        "feels_unsafe_share": np.count_nonzero(fear > unsafe_threshold) / n,
-        # who often feels unsafe also sometimes does: the higher of the two thresholds
-        "feels_often_unsafe_share": np.count_nonzero(fear > max(unsafe_threshold, often_unsafe_threshold)) / n,
-        "trust_members": float(means[2, 0]),
-        "members": int(counts[0]),
-        "nonmembers": int(n - counts[0]),
-        "households": n,
-    }
+    row = np.empty(len(STATE))
+    state_row(row, member, ever_member, alertness, fear, trust, unsafe_threshold, often_unsafe_threshold)
+    return {name: int(v) if name in _HOUSEHOLD_COUNTS else float(v) for name, v in zip(STATE, row)}
 
 
 class Tally(dict):
-    """Event counts for the current day; the model increments, the recorder resets."""
+    """Event counts for the current day; the model increments, the recorder takes them each day."""
 
     def __init__(self):
         super().__init__({name: 0 for name in COUNTS})
+        self.changed: set[str] = set()   # counts incremented since the last ``take``
 
     def add(self, name: str, n: float = 1) -> None:
         self[name] += n
+        self.changed.add(name)
+
+    def take(self) -> list[tuple[str, float]]:
+        """The counts incremented today, with their values; all counts are zero again."""
+        if not self.changed:
+            return []
+        taken = [(name, self[name]) for name in self.changed]
+        self.update(dict.fromkeys(self.changed, 0))
+        self.changed.clear()
+        return taken
+
+
+class DayRecord:
+    """The per-day table as it grows: the day, its COUNTS and its STATE, in pre-allocated arrays."""
+
+    def __init__(self):
+        self.days = 0
+        self._column = {name: j for j, name in enumerate(COUNTS)}
+        self._day = np.empty(0, dtype=np.int64)
+        self._counts = np.empty((0, len(COUNTS)))
+        self._state = np.empty((0, len(STATE)))
+
+    def append(self, day: int, tally: Tally, member: np.ndarray, ever_member: np.ndarray,
+               alertness: np.ndarray, fear: np.ndarray, trust: np.ndarray, unsafe_threshold: float,
+               often_unsafe_threshold: float) -> None:
+        """Record the day: take the tally's counts, snapshot the residents' state."""
+        i = self.days
+        if i == len(self._day):   # grow by doubling: amortised constant cost a day
+            size = max(64, 2 * i)
+            self._day = np.resize(self._day, size)
+            self._counts = np.concatenate([self._counts, np.zeros((size - i, len(COUNTS)))])
+            self._state = np.resize(self._state, (size, len(STATE)))
+        self._day[i] = day
+        counts = self._counts[i]
+        for name, value in tally.take():
+            counts[self._column[name]] = value
+        state_row(self._state[i], member, ever_member, alertness, fear, trust, unsafe_threshold,
+                  often_unsafe_threshold)
+        self.days = i + 1
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The recorded days as columns: ``day``, then COUNTS, then STATE. Counts are whole numbers
+        (int64) unless a count is a total with fractions (such as response minutes), as are the
+        STATE columns that count households."""
+        n = self.days
+        counts, state = self._counts[:n], self._state[:n]
+        whole = (counts == np.trunc(counts)).all(axis=0)
+        columns = {"day": self._day[:n].copy()}
+        columns.update({name: counts[:, j].astype(np.int64) if whole[j] else counts[:, j].copy()
+                        for j, name in enumerate(COUNTS)})
+        columns.update({name: state[:, j].astype(np.int64) if name in _HOUSEHOLD_COUNTS else state[:, j].copy()
+                        for j, name in enumerate(STATE)})
+        return columns
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from scipy import sparse
 
+from sim.kernels import talk_and_forget
 from sim.params import Params
 
 
@@ -63,10 +63,12 @@ class Residents:
         self.fear = self.fear_baseline.copy()
         self.warnings = np.zeros(n, dtype=np.int64)
         self.warned_at = np.full(n, -np.inf)    # model time of the last warning
-        self._fear_keep = np.exp(-1 / p.fear_memory_days)
-        self._alert_keep = np.exp(-1 / p.alertness_memory_days)
-        self._tie_matrix, self._tie_edges = None, -1
-        self._degree_of: tuple[int, np.ndarray | None] = (-1, None)  # (number of tie ends, degrees)
+        # the daily update's rates, in the order sim.kernels.talk_and_forget takes them
+        self._rates = np.array([p.talk_rate * p.alertness_talk_gain, p.talk_rate, p.talk_fear_gain, p.talk_relief,
+                                p.watch_reassurance, p.unsafe_threshold, p.alertness_baseline,
+                                np.exp(-1 / p.fear_memory_days), np.exp(-1 / p.alertness_memory_days)])
+        self._ties_of: tuple = (-1, None, None)   # (number of tie ends, CSR pointers, CSR indices)
+        self._scratch = np.empty((2, n))         # the daily update's ties' alertness and afraid ties
 
     def __len__(self) -> int:
         return len(self.member)
@@ -124,9 +126,12 @@ class Residents:
             p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0))
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
         posts = is_member & (rng.random(k) < post_chance)
-        return np.select([calls & tells_group, calls, investigates, posts],
-                         [Response.SAAR, Response.CALL_ONLY, Response.INVESTIGATE, Response.APP_ONLY],
-                         default=Response.NOTHING)
+        response = np.full(k, Response.NOTHING)   # the first that applies, in this order (np.select's rule):
+        response[posts] = Response.APP_ONLY          # assigned last to first
+        response[investigates] = Response.INVESTIGATE
+        response[calls] = Response.CALL_ONLY
+        response[calls & tells_group] = Response.SAAR
+        return response
 
     # -- process 5: reading the group ----------------------------------------------------------
     def alarm(self, readers: np.ndarray, stigmatising: bool = False) -> None:
@@ -164,19 +169,14 @@ class Residents:
         self.fear[household] += self.p.victim_fear_gain * (1 - self.fear[household])
 
     # -- process 9: talk, reassurance and forgetting --------------------------------------------
-    def _degree(self, social_src: np.ndarray) -> np.ndarray:
-        """Ties per resident (ties are only ever added, so their number identifies the network)."""
-        if self._degree_of[0] != len(social_src):
-            self._degree_of = (len(social_src), np.bincount(social_src, minlength=len(self)))
-        return self._degree_of[1]
-
-    def _tie_mean(self, social_src: np.ndarray, social_dst: np.ndarray) -> sparse.csr_matrix:
-        """The matrix that averages a state over each resident's ties (rebuilt when ties are added)."""
-        if self._tie_edges != len(social_src):
-            n, self._tie_edges = len(self), len(social_src)
-            degree = np.bincount(social_src, minlength=n)
-            self._tie_matrix = sparse.csr_matrix((1.0 / degree[social_src], (social_src, social_dst)), shape=(n, n))
-        return self._tie_matrix
+    def _ties(self, social_src: np.ndarray, social_dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each resident's ties in CSR form, ascending (rebuilt when ties are added: ties are only
+        ever added, so their number identifies the network)."""
+        if self._ties_of[0] != len(social_src):
+            order = np.lexsort((social_dst, social_src))
+            ptr = np.concatenate([[0], np.cumsum(np.bincount(social_src, minlength=len(self)))])
+            self._ties_of = (len(social_src), ptr, social_dst[order])
+        return self._ties_of[1:]
 
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray, watched: np.ndarray) -> None:
         """Talk with each tie about safety (fear) and what goes on (alertness: towards more alert
@@ -186,18 +186,7 @@ class Residents:
         (above ``unsafe_threshold``) adds fear, an unafraid one removes some (Prieto Curiel & Bishop
         2017: talk and memory loss). ``watched`` is the member share among the households in sight
         of each house: knowing the neighbours watch out reassures. Steady states: docs/odd.md 7.14.
+        One compiled pass over the households (``sim.kernels.talk_and_forget``).
         """
-        p, n = self.p, len(self)
-        if len(social_src) and p.talk_rate * p.alertness_talk_gain > 0:
-            tie_alertness = self._tie_mean(social_src, social_dst) @ self.alertness  # 0 without ties
-            self.alertness += p.talk_rate * p.alertness_talk_gain * np.maximum(tie_alertness - self.alertness, 0)
-        change = -p.watch_reassurance * watched * self.fear
-        if len(social_src):
-            afraid = self.fear > p.unsafe_threshold
-            n_afraid = np.bincount(social_src[afraid[social_dst]], minlength=n)
-            n_calm = self._degree(social_src) - n_afraid
-            change += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - self.fear)
-                                     - p.talk_relief * n_calm * self.fear)
-        self.fear = np.clip(self.fear + change, 0.0, 1.0)
-        self.fear = self.fear_baseline + (self.fear - self.fear_baseline) * self._fear_keep
-        self.alertness = p.alertness_baseline + (self.alertness - p.alertness_baseline) * self._alert_keep
+        talk_and_forget(self.alertness, self.fear, self.fear_baseline, *self._ties(social_src, social_dst),
+                        watched, self._rates, self._scratch)

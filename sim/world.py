@@ -105,7 +105,7 @@ class World:
         counts = rng.poisson(self.daily_rates, size=(n_days, len(self.kinds)))
         total = int(counts.sum())
         day = first_day + np.repeat(np.arange(n_days), counts.sum(axis=1))
-        kind_idx = np.concatenate([np.repeat(np.arange(len(self.kinds)), row) for row in counts])
+        kind_idx = np.repeat(np.tile(np.arange(len(self.kinds)), n_days), counts.ravel())  # day by day
         offence = kind_idx < len(OFFENCE_KINDS)
         cumulative = self.hour_weights[kind_idx].cumsum(axis=1)
         hour = np.minimum((rng.random((total, 1)) > cumulative).sum(axis=1), 23)

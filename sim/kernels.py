@@ -1,0 +1,143 @@
+"""Compiled loops over households (numba): the daily update and the daily state row.
+
+These are the two things the model does to every household every day, so they set the cost of a
+day. Each is one pass over the households, written as the rule it implements; the rules
+themselves are documented where they are used (``Residents.daily``, ``sim.outcomes.snapshot``).
+Compiled on first use and cached on disk (``cache=True``): the first call in a fresh environment
+compiles for a few seconds, later processes load the cache.
+
+Arithmetic is done in the same order as the numpy expressions these loops replaced, so a seed
+gives the same numbers bit for bit; the tests hold them to that.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, error_model="numpy", nogil=True)  # numpy semantics: 0/0 is NaN
+
+
+@_jit
+def talk_and_forget(alertness, fear, fear_baseline, tie_ptr, tie_idx, watched, rates, scratch):
+    """One day of talk, reassurance and forgetting, in place.
+
+    Ties are in CSR form (``tie_idx[tie_ptr[i]:tie_ptr[i + 1]]``: i's ties, ascending). Every
+    resident's change is computed from yesterday's state of their ties, gathered first into
+    ``scratch`` (2 x households). ``rates``: see ``Residents.daily``.
+    """
+    (alertness_talk, talk_rate, talk_fear_gain, talk_relief, watch_reassurance, unsafe_threshold,
+     alertness_baseline, fear_keep, alertness_keep) = rates
+    n = len(fear)
+    has_ties = tie_ptr[n] > 0
+    tie_alertness, n_afraid = scratch[0], scratch[1]
+    if has_ties:
+        for i in range(n):
+            start, end = tie_ptr[i], tie_ptr[i + 1]
+            total, afraid = 0.0, 0
+            if end > start:
+                weight = 1.0 / (end - start)
+                for k in range(start, end):
+                    total += weight * alertness[tie_idx[k]]
+                    afraid += fear[tie_idx[k]] > unsafe_threshold
+            tie_alertness[i], n_afraid[i] = total, afraid
+    for i in range(n):
+        a, f = alertness[i], fear[i]
+        change = -watch_reassurance * watched[i] * f
+        if has_ties:
+            if alertness_talk > 0:            # towards the mean alertness of one's ties, if higher
+                a += alertness_talk * max(tie_alertness[i] - a, 0.0)
+            n_calm = tie_ptr[i + 1] - tie_ptr[i] - n_afraid[i]   # afraid ties alarm, calm ties reassure
+            change += talk_rate * (talk_fear_gain * n_afraid[i] * (1 - f) - talk_relief * n_calm * f)
+        f = min(max(f + change, 0.0), 1.0)
+        fear[i] = fear_baseline[i] + (f - fear_baseline[i]) * fear_keep
+        alertness[i] = alertness_baseline + (a - alertness_baseline) * alertness_keep
+
+
+@_jit
+def _block_sum(x, start, n):
+    """numpy's sum of a block of up to 128 values: eight accumulators from eight values on."""
+    if n < 8:
+        total = 0.0
+        for i in range(start, start + n):
+            total += x[i]
+        return total
+    a0, a1, a2, a3, a4, a5, a6, a7 = x[start:start + 8]
+    i = 8
+    while i < n - n % 8:
+        j = start + i
+        a0, a1, a2, a3 = a0 + x[j], a1 + x[j + 1], a2 + x[j + 2], a3 + x[j + 3]
+        a4, a5, a6, a7 = a4 + x[j + 4], a5 + x[j + 5], a6 + x[j + 6], a7 + x[j + 7]
+        i += 8
+    total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    while i < n:
+        total += x[start + i]
+        i += 1
+    return total
+
+
+@_jit
+def _pairwise_sum(x, n, stack):
+    """numpy's summation order for ``x[:n].sum()``: blocks of up to 128 values, halves above that
+    (a multiple of eight on the left), so that a sum here equals numpy's. The halving is walked
+    with an explicit ``stack`` (``np.empty((4, 64))``): numba cannot cache a recursive function."""
+    if n <= 128:
+        return _block_sum(x, 0, n)
+    lo, size, left, has_left = stack[0], stack[1], stack[2], stack[3]   # (start, length as floats)
+    top, lo[0], size[0] = 0, 0, n
+    while True:
+        m = int(size[top])
+        if m > 128:                              # descend into the left half
+            has_left[top] = 0
+            lo[top + 1], size[top + 1] = lo[top], m // 2 - m // 2 % 8
+            top += 1
+            continue
+        total = _block_sum(x, int(lo[top]), m)
+        while True:                              # climb: a left half waits for its right half
+            if top == 0:
+                return total
+            top -= 1
+            if not has_left[top]:
+                left[top], has_left[top] = total, 1
+                m = int(size[top])
+                half = m // 2 - m // 2 % 8
+                lo[top + 1], size[top + 1] = lo[top] + half, m - half
+                top += 1
+                break
+            total = left[top] + total
+
+
+@_jit
+def _mean_where(x, mask, want, buffer, stack):
+    """numpy's ``x[mask == want].mean()`` (NaN if none)."""
+    k = 0
+    for i in range(len(x)):
+        if mask[i] == want:
+            buffer[k] = x[i]
+            k += 1
+    return _pairwise_sum(buffer, k, stack) / k
+
+
+@_jit
+def state_row(out, member, ever_member, alertness, fear, trust, unsafe_threshold, often_unsafe_threshold):
+    """Write the day's STATE values (in ``sim.outcomes.STATE`` order) into ``out``: means over
+    members and over never-members, as numpy computes them (NaN for an empty group), and shares."""
+    n = len(member)
+    members = unsafe = often_unsafe = 0
+    often = max(unsafe_threshold, often_unsafe_threshold)  # who often feels unsafe also sometimes does
+    for i in range(n):
+        members += member[i]
+        unsafe += fear[i] > unsafe_threshold
+        often_unsafe += fear[i] > often
+    buffer, stack = np.empty(n), np.empty((4, 64))
+    out[0] = _mean_where(alertness, member, True, buffer, stack)
+    out[1] = _mean_where(alertness, ever_member, False, buffer, stack)
+    out[2] = _mean_where(fear, member, True, buffer, stack)
+    out[3] = _mean_where(fear, ever_member, False, buffer, stack)
+    out[4] = _pairwise_sum(fear, n, stack) / n
+    out[5] = unsafe / n
+    out[6] = often_unsafe / n
+    out[7] = _mean_where(trust, member, True, buffer, stack)
+    out[8] = members
+    out[9] = n - members
+    out[10] = n

@@ -1,0 +1,169 @@
+"""The fast paths give the numbers of the plain ones (issue 11): the compiled daily loops, the day
+record, running days without Mesa's per-step machinery, and a study's own bookkeeping.
+
+Speed itself is measured by benchmarks/ (ratios, never timed tests); these tests hold the fast
+paths to the same results, bit for bit, whatever ran before in the process.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from experiments.study import TARGETS_FILE, Design, _mean, load_yaml, run_study
+from sim.kernels import state_row
+from sim.model import NeighbourhoodWatch
+from sim.outcomes import COUNTS, STATE, snapshot
+from sim.params import Params
+from sim.residents import Residents
+
+SMALL = dict(n_households=300)
+
+
+def _table(params: Params, seed: int, days: int = 90) -> pd.DataFrame:
+    return sim.run(params, seed=seed, days=days).days
+
+
+def test_a_run_is_the_same_whatever_ran_before_it():
+    """Compiled code and caches carry nothing from one run to the next: a run repeated after runs
+    of other sizes, seeds and scenarios, and one of a fresh model, match bit for bit."""
+    p = Params.preset("baseline", warmup_days=10, **SMALL)
+    first = _table(p, seed=3)
+    for other in (Params.preset("saar_enforced", n_households=1200, warmup_days=5),
+                  Params.preset("no_group", warmup_days=0, n_households=50), p):
+        _table(other, seed=7)
+    pd.testing.assert_frame_equal(_table(p, seed=3), first, check_exact=True)
+
+
+def test_a_study_group_is_the_same_alone_and_in_any_order():
+    design = Design.from_targets(load_yaml(TARGETS_FILE))
+    design = Design(design.groups, 120, months_scale=0.1)   # small and short: the same code path
+    base = Params.preset("baseline")
+    whole = run_study(base, design, seed=5)
+    names = list(whole)
+    for name in reversed(names):
+        assert run_study(base, design, seed=5, only=(name,)) == {name: whole[name]}
+    assert run_study(base, design, seed=5) == whole
+
+
+def test_running_days_straight_through_is_stepping_day_by_day():
+    """``run_days`` skips Mesa's event machinery; the days, Mesa's clock and a later ``step()``
+    are as if every day had been a ``step()``. With an event of one's own on Mesa's list, days
+    are stepped one by one and the event happens."""
+    p = Params.preset("baseline", **SMALL)
+    fast, slow = NeighbourhoodWatch(p, seed=2, with_space=False), NeighbourhoodWatch(p, seed=2, with_space=False)
+    fast.run_days(40)
+    fast.step()
+    fast.run_days(9)
+    for _ in range(50):
+        slow.step()
+    assert (fast.steps, fast.time) == (slow.steps, slow.time) == (50, 50.0)
+    assert fast._default_schedule.next_scheduled_time == slow._default_schedule.next_scheduled_time == 51.0
+    pd.testing.assert_frame_equal(fast.day_table(), slow.day_table(), check_exact=True)
+
+    seen = []
+
+    def observe():
+        seen.append(fast.steps)
+
+    fast.schedule_event(observe, at=fast.time + 3.5)
+    fast.run_days(5)
+    assert seen == [53] and fast.steps == 55
+
+
+def _daily_by_numpy(res: Residents, src: np.ndarray, dst: np.ndarray, watched: np.ndarray):
+    """The daily update as numpy array expressions (the formulation the kernel replaced)."""
+    p, n = res.p, len(res)
+    alertness, fear = res.alertness.copy(), res.fear.copy()
+    degree = np.bincount(src, minlength=n)
+    if len(src) and p.talk_rate * p.alertness_talk_gain > 0:
+        order = np.lexsort((dst, src))
+        tie_alertness = np.zeros(n)
+        for s, d in zip(src[order], dst[order]):   # CSR order, as a sparse matrix-vector product
+            tie_alertness[s] += (1.0 / degree[s]) * alertness[d]
+        alertness += p.talk_rate * p.alertness_talk_gain * np.maximum(tie_alertness - alertness, 0)
+    change = -p.watch_reassurance * watched * fear
+    if len(src):
+        n_afraid = np.bincount(src[(fear > p.unsafe_threshold)[dst]], minlength=n)
+        change += p.talk_rate * (p.talk_fear_gain * n_afraid * (1 - fear) - p.talk_relief * (degree - n_afraid) * fear)
+    fear = np.clip(fear + change, 0.0, 1.0)
+    fear = res.fear_baseline + (fear - res.fear_baseline) * np.exp(-1 / p.fear_memory_days)
+    alertness = p.alertness_baseline + (alertness - p.alertness_baseline) * np.exp(-1 / p.alertness_memory_days)
+    return alertness, fear
+
+
+@pytest.mark.parametrize("n, ties", [(200, 800), (40, 0), (3000, 20000)])
+def test_the_compiled_daily_update_is_the_numpy_formula_bit_for_bit(n, ties):
+    rng = np.random.default_rng(n)
+    p = Params(talk_rate=0.3, alertness_talk_gain=0.5, watch_reassurance=0.05)
+    res = Residents(p, rng.random(n) < 0.4, rng)
+    res.alertness, res.fear = rng.random(n), rng.random(n)
+    a, b = rng.integers(0, n, ties), rng.integers(0, n, ties)
+    pairs = np.unique(np.sort(np.column_stack([a[a != b], b[a != b]]), axis=1), axis=0)
+    src, dst = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    watched = rng.random(n)
+    for _ in range(5):
+        expected = _daily_by_numpy(res, src, dst, watched)
+        res.daily(src, dst, watched)
+        assert res.alertness.tolist() == expected[0].tolist() and res.fear.tolist() == expected[1].tolist()
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 128, 129, 270, 1000, 10_001])
+def test_the_state_row_is_numpys_masked_means_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    member = rng.random(n) < 0.3
+    ever = member | (rng.random(n) < 0.2)
+    alertness, fear, trust = rng.random(n), rng.random(n), rng.random(n)
+    row = snapshot(member, ever, alertness, fear, trust, 0.5, 0.8)
+    with warnings.catch_warnings():   # numpy warns about the mean of an empty group (n = 1)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = dict(alertness_members=alertness[member].mean(), alertness_nonmembers=alertness[~ever].mean(),
+                        fear_members=fear[member].mean(), fear_nonmembers=fear[~ever].mean(),
+                        fear_residents=fear.sum() / n, trust_members=trust[member].mean())
+    for name, value in expected.items():
+        assert row[name] == value or (np.isnan(row[name]) and np.isnan(value)), name
+    assert (row["members"], row["nonmembers"], row["households"]) == (member.sum(), n - member.sum(), n)
+
+
+def test_the_day_table_keeps_its_columns_and_types():
+    model = NeighbourhoodWatch(Params.preset("baseline", dispatch_prob=1.0, n_households=1000), seed=1,
+                               with_space=False)
+    model.run_days(120)
+    days = model.day_table()
+    assert list(days.columns) == ["day", *COUNTS, *STATE]
+    assert days["day"].tolist() == list(range(120))
+    assert days["response_minutes_total"].dtype == np.float64 and days["response_minutes_total"].sum() > 0
+    assert all(days[c].dtype == np.int64 for c in COUNTS if c != "response_minutes_total")
+    assert all(days[c].dtype == np.int64 for c in ("members", "nonmembers", "households"))
+    columns = model.day_columns()
+    assert all(np.array_equal(columns[c], days[c].to_numpy(), equal_nan=True) for c in days.columns)
+    out = np.empty(len(STATE))
+    r = model.residents
+    state_row(out, r.member, r.ever_member, r.alertness, r.fear, r.trust, model.params.unsafe_threshold,
+              model.params.often_unsafe_threshold)
+    assert np.array_equal(out, days[list(STATE)].iloc[-1].to_numpy(float), equal_nan=True)
+
+
+def test_a_groups_mean_is_pandas_mean():
+    rng = np.random.default_rng(0)
+    for size in (1, 5, 300, 3000):
+        x = rng.random(size)
+        x[rng.random(size) < 0.3] = np.nan
+        for values in (x, np.full(size, np.nan), rng.random(size), rng.integers(0, 9, size)):
+            expected = pd.Series(values).mean()
+            assert _mean(values) == expected or (np.isnan(_mean(values)) and np.isnan(expected))
+
+
+def test_who_is_in_sight_is_the_pairwise_definition():
+    from sim.neighbourhood import _sight
+    rng = np.random.default_rng(1)
+    for n, per_street, sight_range in ((1, 20, 3), (270, 20, 3), (1000, 16, 0), (500, 11, 2)):
+        order = rng.permutation(n)   # any numbering of the households
+        street, house = (np.arange(n) // per_street)[order], (np.arange(n) % per_street)[order]
+        ptr, idx = _sight(street, house, sight_range)
+        for i in range(n):
+            seen = [j for j in np.lexsort((house, street))
+                    if street[j] == street[i] and abs(house[j] // 2 - house[i] // 2) <= sight_range]
+            assert idx[ptr[i]:ptr[i + 1]].tolist() == seen
