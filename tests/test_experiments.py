@@ -19,7 +19,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 import sim
-from experiments import compare, schema
+from experiments import compare, schema, store
 from sim.params import FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +159,7 @@ def test_two_sweeps_started_together_do_not_collide(tmp_path):
     for sweep in sweeps:
         runs = pd.read_parquet(sweep / "runs.parquet")
         assert len(runs) == 4 and set(runs["status"]) <= {"ok", "cached"}
-        assert len(list(sweep.glob("jobs/*/run.json"))) == 4
+        assert len(store.job_records(sweep)) == 4
 
 
 @pytest.mark.parametrize(("override", "named"), [
@@ -181,7 +181,7 @@ def test_bad_input_stops_a_sweep_before_any_run_with_a_message_naming_it(tmp_pat
     done = cli("-m", override, "seed=0,1", *SMALL, results=tmp_path)
     assert done.returncode != 0
     assert named in done.stderr
-    assert not list(tmp_path.rglob("run.json")) and not (tmp_path / "cache").exists()
+    assert not list(tmp_path.rglob("runs.json")) and not (tmp_path / "cache").exists()
 
 
 def test_submitit_local_launcher_runs_the_same_sweep(tmp_path):
