@@ -1,15 +1,17 @@
 """The national run: every Dutch WhatsApp neighbourhood group for a year, under one or more scenarios.
 
-    python -m experiments.national [scenario=officer_in_group] [population.groups=1000] [batches=60]
+    python -m experiments.national [scenario=officer_in_group] [population.groups=1000] [batches=auto]
     python -m experiments.national scenario=baseline,officer_in_group      # paired comparison
 
 A synthetic population of groups is drawn from ``conf/national.yaml`` (number of groups, sizes with
 WhatsApp's cap, coverage by region, between-neighbourhood spread of incident rates; each value's
 source is given there). Group *g* always has the same size, region, rates and seed, so scenarios
 are compared on common random numbers, group by group. The work is split into ``batches`` Hydra
-jobs per scenario (group *g* is in batch ``g % batches``); each job writes one file, cached by a
-key of everything it depends on, so a killed run resumes where it stopped and any launcher
-(joblib, submitit_local, submitit_slurm) gives the same files. At the end the batches are read back
+jobs per scenario (group *g* is in batch ``g % batches``; ``auto``: one per worker of the
+launcher, none under 500 groups, as a Hydra job costs a few tenths of a CPU-second); each job
+writes one self-checking store entry (``experiments.store``), keyed by everything it depends on,
+so a killed run resumes where it stopped, a damaged entry is named and recomputed, and any
+launcher (joblib, submitit_local, submitit_slurm) gives the same results. At the end the batches are read back
 into ``groups.parquet``, national and per-region totals, distributions and, with several scenarios,
 the paired differences to ``reference``; the last line reads ``national: <N> groups in <S> s``.
 """

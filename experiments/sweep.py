@@ -105,7 +105,7 @@ def finish_single(cfg: DictConfig, out: Path, record: dict[str, Any]) -> None:
     write_provenance(out, cfg, HydraConfig.get().runtime.choices, [record["overrides"]])
     runs = store.write_tables(out, [record], store.cache_dir(cfg.results_dir))
     if record["status"] == "failed":
-        raise SystemExit(f"run failed: {record['error']} (traceback in {out / 'run.json'})")
+        raise SystemExit(f"run failed: {record['error']} (traceback in {out / store.RECORDS})")
     print(f"{record['case']} / {record['scenario']} / seed {record['seed']}, "
           f"{record['days']} days ({record['status']}) -> {out}")
     for name in sim.OUTCOME_NAMES:
