@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 import sim
 
@@ -181,11 +183,20 @@ def save_entry(cache: Path, key: str, record: dict[str, Any], table: pd.DataFram
     """Store a completed computation: its table ``<key>.<name>.parquet`` first, then the
     self-checking ``<key>.json`` that marks it complete (``record``, the table's sha256 and the
     entry's own content hash)."""
-    data = table.to_parquet(index=False)
+    data = parquet_bytes(table)
     atomic_write(cache / f"{key}.{name}.parquet", lambda p: p.write_bytes(data))
     entry = json.loads(json.dumps({**record, "key": key, f"{name}_sha256": sha256(data)},
                                   default=str))  # as read back
     write_json(cache / f"{key}.json", {**entry, "sha256": content_hash(entry)})
+
+
+def parquet_bytes(table: pd.DataFrame) -> bytes:
+    """``table`` (its columns, not its index) as parquet, written from its numpy columns: half the
+    cost of ``DataFrame.to_parquet`` for a run's small day table; ``pd.read_parquet`` reads back
+    the same frame."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({str(c): table[c].to_numpy() for c in table.columns}), sink)
+    return sink.getvalue().to_pybytes()
 
 
 def save_run(cache: Path, key: str, record: dict[str, Any], result: sim.RunResult) -> None:
