@@ -209,6 +209,7 @@ def test_out_of_range_values_are_named(override, named):
     ("case=nowhere", "nowhere"),
     ("scenario=baseline,officer_in_grup", "officer_in_grup"),
     ("params.coverage=1.5", "'coverage' = 1.5 is out of range [0.0, 1.0]"),
+    ("seeds_per_job=0", "seeds_per_job = 0 must be auto or an integer"),
 ])
 def test_bad_input_stops_a_sweep_before_any_run_with_a_message_naming_it(tmp_path, override, named):
     done = cli("-m", override, "seed=0,1", *SMALL, results=tmp_path)
