@@ -1,15 +1,17 @@
 """The national run: every Dutch WhatsApp neighbourhood group for a year, under one or more scenarios.
 
-    python -m experiments.national [scenario=officer_in_group] [population.groups=1000] [batches=60]
+    python -m experiments.national [scenario=officer_in_group] [population.groups=1000] [batches=auto]
     python -m experiments.national scenario=baseline,officer_in_group      # paired comparison
 
 A synthetic population of groups is drawn from ``conf/national.yaml`` (number of groups, sizes with
 WhatsApp's cap, coverage by region, between-neighbourhood spread of incident rates; each value's
 source is given there). Group *g* always has the same size, region, rates and seed, so scenarios
 are compared on common random numbers, group by group. The work is split into ``batches`` Hydra
-jobs per scenario (group *g* is in batch ``g % batches``); each job writes one file, cached by a
-key of everything it depends on, so a killed run resumes where it stopped and any launcher
-(joblib, submitit_local, submitit_slurm) gives the same files. At the end the batches are read back
+jobs per scenario (group *g* is in batch ``g % batches``; ``auto``: one per worker of the
+launcher, none under 500 groups, as a Hydra job costs a few tenths of a CPU-second); each job
+writes one self-checking store entry (``experiments.store``), keyed by everything it depends on,
+so a killed run resumes where it stopped, a damaged entry is named and recomputed, and any
+launcher (joblib, submitit_local, submitit_slurm) gives the same results. At the end the batches are read back
 into ``groups.parquet``, national and per-region totals, distributions and, with several scenarios,
 the paired differences to ``reference``; the last line reads ``national: <N> groups in <S> s``.
 """
@@ -41,7 +43,9 @@ from sim.params import FIELDS
 from experiments.schema import ParamsConf, check_run
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
-FORMAT = 1  # version of a batch file's layout; part of its key
+FORMAT = 2  # version of a batch entry's layout; part of its key
+TABLE = "groups"   # a batch entry's table: one row per group
+GROUPS_PER_BATCH = 500   # batches=auto: no batch smaller than this, unless there are more workers
 
 # What a national table reports per group-year: (outcome, how it adds up across groups).
 NATIONAL_OUTCOMES = {
@@ -83,7 +87,7 @@ class NationalConf:
     days: int = 365
     results_dir: str = "results"
     runner: str = "sim.run"
-    batches: int = 60
+    batches: Any = "auto"   # jobs per scenario: an integer, or auto (batch_count)
     batch: int = 0
     reference: str = "baseline"
     seed: int = 0   # unused (each group has its own seed); kept so check_run's checks apply
@@ -160,42 +164,58 @@ def batch_key(params: dict[str, Any], population: dict[str, Any], batch: int, ba
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def batch_path(results_dir: str, key: str) -> Path:
-    return store.cache_dir(results_dir) / "national" / f"{key}.parquet"
+def batch_cache(results_dir: str) -> Path:
+    """Where the batches live: store entries (``<key>.json`` + ``<key>.groups.parquet``)."""
+    return store.cache_dir(results_dir) / "national"
 
 
-def read_batch(path: Path) -> pd.DataFrame | None:
-    """A cached batch, or None if it is missing or unreadable (then it is recomputed)."""
-    if not path.exists():
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as error:  # noqa: BLE001 - a damaged file is recomputed, never fatal
-        print(f"national: damaged batch file {path} ({type(error).__name__}); recomputing",
-              file=sys.stderr)
-        return None
+def batch_done(results_dir: str, key: str, report: bool = True) -> bool:
+    """Whether batch ``key`` has a sound entry; a damaged one is named (``report``) and recomputed."""
+    return store.cached(batch_cache(results_dir), key, report=report, table=TABLE, fields=())
+
+
+def read_batch(results_dir: str, key: str) -> pd.DataFrame:
+    """The groups of a completed batch, verified against its entry (store.DamagedEntry if not)."""
+    cache = batch_cache(results_dir)
+    store.load_entry(cache, key, TABLE)
+    return pd.read_parquet(cache / f"{key}.{TABLE}.parquet")
+
+
+def batch_count(batches: Any, groups: int, launcher: Any) -> int:
+    """``batches``, or for ``auto`` enough jobs to keep every worker of the launcher busy and none
+    smaller than GROUPS_PER_BATCH groups (a Hydra job costs a few tenths of a CPU-second, about
+    two group-years): on 2 cores 9,000 groups are 18 batches, on a Slurm array of 200, 200."""
+    if batches == "auto":
+        from experiments.sweep import launcher_workers
+        return max(1, min(groups, max(launcher_workers(launcher), -(-groups // GROUPS_PER_BATCH))))
+    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+        raise ValueError(f"batches = {batches!r} must be auto or an integer of at least 1")
+    return batches
 
 
 def run_batch(cfg: DictConfig) -> dict[str, Any]:
     """One Hydra job: every ``batches``-th group, from ``batch`` on, under the composed scenario."""
     logging.getLogger("MESA").setLevel(logging.ERROR)
-    choices = HydraConfig.get().runtime.choices
+    hc = HydraConfig.get()
     base = check_run(cfg)
     population = OmegaConf.to_container(cfg.population, resolve=True)
-    key = batch_key(base.to_dict(), population, int(cfg.batch), int(cfg.batches), int(cfg.days),
-                    cfg.runner)
-    path = batch_path(cfg.results_dir, key)
-    record = {"scenario": choices["scenario"], "batch": int(cfg.batch), "key": key}
-    if read_batch(path) is not None:
-        return {**record, "status": "cached"}
-    simulate = hydra.utils.get_method(cfg.runner)
-    groups = draw_population(cfg.population).iloc[int(cfg.batch)::int(cfg.batches)]
-    rows = []
-    for g in groups.itertuples():
-        result = simulate(group_params(base, g), seed=int(g.seed), days=int(cfg.days))
-        rows.append({"group": g.group, **group_record(result.summary)})
-    table = pd.DataFrame(rows, columns=["group", *NATIONAL_OUTCOMES]).astype({"group": int})
-    store.atomic_write(path, lambda p: table.to_parquet(p, index=False))
+    batches = batch_count(cfg.batches, int(cfg.population.groups), hc.launcher)
+    key = batch_key(base.to_dict(), population, int(cfg.batch), batches, int(cfg.days), cfg.runner)
+    record = {"scenario": hc.runtime.choices["scenario"], "batch": int(cfg.batch), "key": key}
+    cache = batch_cache(cfg.results_dir)
+    with store.lock(cache, key):  # another national run computing this batch: wait, then reuse it
+        if batch_done(cfg.results_dir, key, report=False):  # named before the run started
+            return {**record, "status": "cached"}
+        simulate = hydra.utils.get_method(cfg.runner)
+        groups = draw_population(cfg.population).iloc[int(cfg.batch)::batches]
+        rows, start = [], time.process_time()
+        for g in groups.itertuples():
+            result = simulate(group_params(base, g), seed=int(g.seed), days=int(cfg.days))
+            rows.append({"group": g.group, **group_record(result.summary)})
+        table = pd.DataFrame(rows, columns=["group", *NATIONAL_OUTCOMES]).astype({"group": int})
+        store.save_entry(cache, key, {"scenario": record["scenario"], "batch": record["batch"],
+                                      "batches": batches, "groups": len(table),
+                                      "cpu_seconds": time.process_time() - start}, table, TABLE)
     return {**record, "status": "ok"}
 
 
@@ -207,6 +227,12 @@ def job(cfg: DictConfig) -> dict[str, Any]:
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         return {"batch": int(cfg.batch), "status": "failed"}
+
+
+# the sweep over batches (conf/national.yaml): batch=range(${national_batches:...})
+OmegaConf.register_new_resolver(
+    "national_batches", lambda batches, groups, launcher: batch_count(batches, int(groups), launcher),
+    replace=True)
 
 
 # --- the whole run ------------------------------------------------------------------------------
@@ -305,11 +331,10 @@ def finish(cfg: DictConfig, jobs: list[dict[str, Any]], started: float) -> None:
     population = draw_population(cfg.population)
     frames, missing = [], []
     for j in jobs:
-        table = read_batch(batch_path(cfg.results_dir, j["key"]))
-        if table is None:
+        try:
+            frames.append(read_batch(cfg.results_dir, j["key"]).assign(scenario=j["scenario"]))
+        except (FileNotFoundError, store.DamagedEntry):
             missing.append(f"{j['scenario']} batch {j['batch']}")
-        else:
-            frames.append(table.assign(scenario=j["scenario"]))
     if missing:
         raise SystemExit(f"national: {len(missing)} batch(es) did not finish ({', '.join(missing[:5])}"
                          f"{' ...' if len(missing) > 5 else ''}); run the same command again to "
@@ -333,6 +358,8 @@ def finish(cfg: DictConfig, jobs: list[dict[str, Any]], started: float) -> None:
         lines += ["", f"## Paired differences to {cfg.reference} (95% interval over groups)", "",
                   _markdown(tables["differences.csv"])]
     store.atomic_write(out / "national.md", lambda p: p.write_text("\n".join(lines) + "\n"))
+    store.write_json(out / store.COMPLETE, {"groups": len(population), "batches": len(jobs),
+                                            "scenarios": sorted(groups["scenario"].unique())})
     print(national.to_string(index=False, float_format=lambda v: f"{v:.4g}"), file=sys.stderr)
     print(f"tables and figures in {out}", file=sys.stderr)
     print(f"national: {len(population)} groups in {time.perf_counter() - started:.1f} s")
@@ -349,7 +376,7 @@ class NationalCallback(Callback):
         return {"started": self.started, "jobs": []}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from experiments.sweep import planned_jobs  # one home for expanding a sweep
+        from experiments.sweep import planned_jobs, write_provenance  # one home for a sweep's plan
         from hydra.core.global_hydra import GlobalHydra
         from hydra.types import RunMode
 
@@ -357,7 +384,13 @@ class NationalCallback(Callback):
         gh = GlobalHydra.instance()
         self.jobs = []
         composed: dict[tuple[str, ...], dict[str, Any]] = {}
-        for overrides in planned_jobs(config):
+        try:
+            planned = planned_jobs(config)
+        except Exception as error:  # noqa: BLE001 - e.g. batches=0 in the sweep over batches
+            while error.__cause__ is not None:
+                error = error.__cause__
+            raise SystemExit(f"national: {str(error).splitlines()[0]}") from None
+        for overrides in planned:
             rest = tuple(o for o in overrides if not o.startswith("batch="))
             batch = int(next(o for o in overrides if o.startswith("batch=")).split("=", 1)[1])
             try:
@@ -367,17 +400,21 @@ class NationalCallback(Callback):
                     hydra.utils.get_method(cfg.runner)
                     draw_population(cfg.population)
                     composed[rest] = {"cfg": cfg, "params": check_run(cfg).to_dict(),
-                                      "scenario": cfg.hydra.runtime.choices["scenario"]}
+                                      "scenario": cfg.hydra.runtime.choices["scenario"],
+                                      # the launcher is the command's (hydra/ overrides are not the jobs')
+                                      "batches": batch_count(cfg.batches, int(cfg.population.groups),
+                                                             config.hydra.launcher)}
             except Exception as error:  # noqa: BLE001
                 raise SystemExit(f"national: error in job {' '.join(overrides)}: {error}") from None
             c = composed[rest]
-            if not 0 <= batch < c["cfg"].batches:
-                raise SystemExit(f"national: batch={batch} is outside range({c['cfg'].batches})")
+            if not 0 <= batch < c["batches"]:
+                raise SystemExit(f"national: batch={batch} is outside range({c['batches']})")
             self.jobs.append({"scenario": c["scenario"], "batch": batch, "key": batch_key(
                 c["params"], OmegaConf.to_container(c["cfg"].population, resolve=True), batch,
-                int(c["cfg"].batches), int(c["cfg"].days), c["cfg"].runner)})
-        done = sum(read_batch(batch_path(config.results_dir, j["key"])) is not None for j in self.jobs)
+                c["batches"], int(c["cfg"].days), c["cfg"].runner)})
+        done = sum(batch_done(config.results_dir, j["key"]) for j in self.jobs)
         _launched.append(True)
+        write_provenance(Path(config.hydra.sweep.dir), config, config.hydra.runtime.choices, planned)
         print(f"national: {len(self.jobs)} batch jobs ({done} already done), "
               f"{config.population.groups:,} groups -> {config.hydra.sweep.dir}", file=sys.stderr)
 

@@ -53,9 +53,11 @@ def status(runs: pd.DataFrame, reference: str, precision: float, budget: int,
 
 
 def seed_batches(jobs: Sequence[Sequence[str]], batch: int) -> list[list[list[str]]]:
-    """The jobs grouped by seed, ``batch`` seeds per group, in the order of the seed list."""
+    """The runs grouped by seed into rounds of ``batch`` seeds, in the order of the seed list."""
+    from experiments.sweep import seed_of
+
     def seed(job: Sequence[str]) -> str:
-        return next((o.split("=", 1)[1] for o in job if o.split("=", 1)[0].lstrip("+~") == "seed"), "")
+        return next((s for s in map(seed_of, job) if s is not None), "")
     order = list(dict.fromkeys(seed(j) for j in jobs))
     groups = [order[i:i + batch] for i in range(0, len(order), batch)]
     return [[list(j) for j in jobs if seed(j) in set(g)] for g in groups]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, List, Optional  # Hydra structured configs need typing generics
 
 import hydra.utils
 from hydra.core.config_store import ConfigStore
@@ -37,6 +38,8 @@ class ExperimentConf:
     results_dir: str = "results"
     compare: bool = True
     runner: str = "sim.run"
+    seeds_per_job: Any = "auto"          # a sweep runs a batch of seeds per Hydra job (experiments.sweep)
+    job_seeds: Optional[List[int]] = None  # set by the sweeper: the seeds of this job (None: seed)
 
 
 ConfigStore.instance().store(name="buurtsim_schema", node=ExperimentConf)

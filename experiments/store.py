@@ -4,13 +4,16 @@ Layout (results/README.md describes it for users)::
 
     <results_dir>/cache/<key>.json           summary and inputs of one completed run
     <results_dir>/cache/<key>.days.parquet   its per-day series
-    <results_dir>/sweeps/<stamp>_<pid>-<rand>/ one directory per sweep (tables, config, provenance)
+    <results_dir>/cache/national/<key>.json, <key>.groups.parquet   one batch of a national run
+    <results_dir>/sweeps/<stamp>_<pid>-<rand>/ one directory per sweep (tables, config, provenance,
+                                             jobs/<n>/runs.json: the records of job n's runs)
     <results_dir>/single/<stamp>_<pid>-<rand>/ one directory per single run
 
 Every file is first written under a temporary name and then renamed, so an interrupted sweep
-leaves only complete files. A run's ``.json`` is written last and checks itself: it holds the
-sha256 of its per-day series and of its own content, so an entry that does not parse, lacks a
-field, belongs to another key or fails a hash is named on stderr and computed again, never used.
+leaves only complete files. A cache entry is a table (``<key>.<table>.parquet``) and a ``.json``
+written after it that checks itself: it holds the sha256 of the table and of its own content, so
+an entry that does not parse, lacks a field, belongs to another key or fails a hash is named on
+stderr and computed again, never used.
 Completed runs are found again by key, which is how a re-run sweep skips them; a per-key lock
 (``<key>.lock``) makes a second sweep wait for a run another one is computing instead of
 computing it twice. A sweep directory is complete when its ``complete.json`` exists.
@@ -35,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 import sim
 
@@ -42,8 +47,8 @@ PACKAGES = ("mesa", "numpy", "networkx", "pandas", "pyarrow", "matplotlib", "sci
             "omegaconf", "hydra-joblib-launcher", "hydra-submitit-launcher", "joblib", "submitit",
             "tqdm")
 IDENTITY = ("case", "scenario", "calibration", "seed", "days")
-ENTRY_FIELDS = ("key", "summary", "days_sha256", "sha256")  # what a cache entry must hold
 COMPLETE = "complete.json"   # the completion marker of a sweep or single-run directory
+RECORDS = "runs.json"        # what one job did: the record (status, key, error) of each of its runs
 SIM_DIR = Path(sim.__file__).parent
 
 
@@ -116,10 +121,10 @@ def content_hash(entry: dict[str, Any]) -> str:
     return sha256(json.dumps(body, sort_keys=True).encode())
 
 
-def load_run(cache: Path, key: str) -> dict[str, Any]:
-    """The verified cache entry of ``key``; FileNotFoundError if there is none, DamagedEntry if
-    it cannot be trusted."""
-    path, days = cache / f"{key}.json", cache / f"{key}.days.parquet"
+def load_entry(cache: Path, key: str, table: str = "days", fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The verified entry ``<key>.json`` and its ``<key>.<table>.parquet``; FileNotFoundError if
+    there is none, DamagedEntry if it cannot be trusted. ``fields`` must be JSON objects in it."""
+    path, data_path = cache / f"{key}.json", cache / f"{key}.{table}.parquet"
     data = path.read_bytes()
     try:
         entry = json.loads(data)
@@ -127,36 +132,43 @@ def load_run(cache: Path, key: str) -> dict[str, Any]:
         raise DamagedEntry(f"{path} is {'empty' if not data.strip() else f'not JSON ({error})'}") from None
     if not isinstance(entry, dict):
         raise DamagedEntry(f"{path} is not a JSON object")
-    missing = [f for f in ENTRY_FIELDS if f not in entry]
+    missing = [f for f in ("key", *fields, f"{table}_sha256", "sha256") if f not in entry]
     if missing:
         raise DamagedEntry(f"{path} lacks the field(s) {missing}")
     if entry["sha256"] != content_hash(entry):
         raise DamagedEntry(f"{path} fails its content hash (edited or damaged)")
-    if entry["key"] != key or not isinstance(entry["summary"], dict):
+    if entry["key"] != key or not all(isinstance(entry[f], dict) for f in fields):
         raise DamagedEntry(f"{path} is the entry of another run ({entry['key']})")
-    if not days.exists():
-        raise DamagedEntry(f"{days} is missing")
-    if sha256(days.read_bytes()) != entry["days_sha256"]:
-        raise DamagedEntry(f"{days} fails its hash (damaged, or another run's series)")
+    if not data_path.exists():
+        raise DamagedEntry(f"{data_path} is missing")
+    if sha256(data_path.read_bytes()) != entry[f"{table}_sha256"]:
+        raise DamagedEntry(f"{data_path} fails its hash (damaged, or another run's series)")
     return entry
 
 
-def cached(cache: Path, key: str, report: bool = True) -> bool:
-    """Whether ``key`` has a sound cache entry; a damaged one is named on stderr (``report``)."""
+def load_run(cache: Path, key: str) -> dict[str, Any]:
+    """The verified cache entry of run ``key`` (see :func:`load_entry`)."""
+    return load_entry(cache, key, "days", fields=("summary",))
+
+
+def cached(cache: Path, key: str, report: bool = True, table: str = "days",
+           fields: tuple[str, ...] = ("summary",)) -> bool:
+    """Whether ``key`` has a sound cache entry (a run's, unless ``table`` and ``fields`` say
+    otherwise); a damaged one is named on stderr (``report``)."""
     try:
-        load_run(cache, key)
+        load_entry(cache, key, table, fields)
     except FileNotFoundError:
         return False
     except DamagedEntry as damage:
         if report:
-            print(f"cache: {damage}; recomputing the run", file=sys.stderr)
+            print(f"cache: {damage}; recomputing", file=sys.stderr)
         return False
     return True
 
 
 @contextlib.contextmanager
-def run_lock(cache: Path, key: str) -> Iterator[None]:
-    """Hold ``<key>.lock`` (an OS lock, released if the process dies) while a run is computed."""
+def lock(cache: Path, key: str) -> Iterator[None]:
+    """Hold ``<key>.lock`` (an OS lock, released if the process dies) while an entry is computed."""
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / f"{key}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -166,21 +178,39 @@ def run_lock(cache: Path, key: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def save_run(cache: Path, key: str, record: dict[str, Any], result: sim.RunResult) -> None:
-    """Store a completed run: per-day series first, then the self-checking entry that marks it
-    complete (the hash of the series and of the entry's own content)."""
-    days = result.days.reset_index(drop=result.days.index.name is None).to_parquet(index=False)
-    atomic_write(cache / f"{key}.days.parquet", lambda p: p.write_bytes(days))
-    entry = json.loads(json.dumps({**record, "key": key, "summary": result.summary,
-                                   "days_sha256": sha256(days)}, default=str))  # as read back
+def save_entry(cache: Path, key: str, record: dict[str, Any], table: pd.DataFrame,
+               name: str = "days") -> None:
+    """Store a completed computation: its table ``<key>.<name>.parquet`` first, then the
+    self-checking ``<key>.json`` that marks it complete (``record``, the table's sha256 and the
+    entry's own content hash)."""
+    data = parquet_bytes(table)
+    atomic_write(cache / f"{key}.{name}.parquet", lambda p: p.write_bytes(data))
+    entry = json.loads(json.dumps({**record, "key": key, f"{name}_sha256": sha256(data)},
+                                  default=str))  # as read back
     write_json(cache / f"{key}.json", {**entry, "sha256": content_hash(entry)})
+
+
+def parquet_bytes(table: pd.DataFrame) -> bytes:
+    """``table`` (its columns, not its index) as parquet, written from its numpy columns: half the
+    cost of ``DataFrame.to_parquet`` for a run's small day table; ``pd.read_parquet`` reads back
+    the same frame."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({str(c): table[c].to_numpy() for c in table.columns}), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def save_run(cache: Path, key: str, record: dict[str, Any], result: sim.RunResult) -> None:
+    """Store a completed run: its summary in the entry, its per-day series as the table."""
+    days = result.days.reset_index(drop=result.days.index.name is None)
+    save_entry(cache, key, {**record, "summary": result.summary}, days, "days")
 
 
 # --- sweep tables ---------------------------------------------------------------------------
 def job_records(out_dir: Path) -> list[dict[str, Any]]:
-    """The record each job of a sweep left (``jobs/<n>/run.json``), in job order."""
-    paths = sorted(out_dir.glob("jobs/*/run.json"), key=lambda p: int(p.parent.name))
-    return [read_json(p) for p in paths]
+    """The record of every run of a sweep, in job order (``jobs/<n>/runs.json``: the runs of job
+    n, one or a batch of seeds)."""
+    paths = sorted(out_dir.glob(f"jobs/*/{RECORDS}"), key=lambda p: int(p.parent.name))
+    return [record for p in paths for record in read_json(p)]
 
 
 def runs_table(records: Iterable[dict[str, Any]], cache: Path) -> pd.DataFrame:
@@ -230,8 +260,8 @@ def mark_complete(out_dir: Path, runs: pd.DataFrame) -> None:
 
 
 def missing_runs(out_dir: Path) -> list[str] | None:
-    """None if the sweep (or single run) in ``out_dir`` is complete; else every planned job that
-    left no record, by the overrides that tell it from the others (empty if all jobs left one but
+    """None if the sweep (or single run) in ``out_dir`` is complete; else every planned run that
+    left no record, by the overrides that tell it from the others (empty if all runs left one but
     the tables were not written)."""
     if (out_dir / COMPLETE).exists():
         return None
@@ -240,8 +270,9 @@ def missing_runs(out_dir: Path) -> list[str] | None:
         shared = set.intersection(*(set(job) for job in jobs))
     except (OSError, ValueError, KeyError, TypeError):
         jobs, shared = [], set()
-    return [" ".join(o for o in job if o not in shared) or "the only run" for n, job in enumerate(jobs)
-            if not (out_dir / "jobs" / str(n) / "run.json").exists()]
+    done = {tuple(r.get("overrides") or ()) for r in job_records(out_dir)}
+    return [" ".join(o for o in job if o not in shared) or "the only run" for job in jobs
+            if tuple(job) not in done]
 
 
 # --- provenance -----------------------------------------------------------------------------

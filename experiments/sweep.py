@@ -1,4 +1,4 @@
-"""The Hydra app: one job = one simulation run; a callback turns a multirun into a sweep.
+"""The Hydra app: one job = a batch of simulation runs; a callback turns a multirun into a sweep.
 
 Hydra's multirun alone stops at the first failed job, has no resume and prints a line per job.
 Here:
@@ -7,8 +7,12 @@ Here:
   parameters, so an unknown case or scenario, an out-of-range value or an unknown runner stops
   the sweep with a one-line message naming it; a single run is validated the same way before its
   directory is made, and a broken config file is named in one line too (:func:`main`);
-- a job that fails records its error in ``jobs/<n>/run.json`` and returns normally, so the
-  other jobs go on; the sweep reports the failures at the end and exits with status 1;
+- a Hydra job runs a batch of seeds of one config (``job_seeds``, made by the sweepers in
+  ``hydra_plugins/buurtsim_sweeper`` with :func:`batch_jobs`; ``seeds_per_job=auto`` sizes the
+  batches to the launcher's workers), because each job costs Hydra a composition and set-up; a
+  run's result does not depend on its batch;
+- a run that fails records its error in ``jobs/<n>/runs.json`` and the job goes on, so the
+  other runs go on; the sweep reports the failures at the end and exits with status 1;
 - a job whose key is already in the run cache is not run again (resume);
 - a progress bar counts finished jobs; at the end the sweep writes its tables and, with
   ``compare=true``, the comparison.
@@ -53,18 +57,33 @@ def identity(cfg: DictConfig, choices: Any) -> dict[str, Any]:
             "calibration": choices["calibration"], "seed": int(cfg.seed), "days": int(cfg.days)}
 
 
-def run_one(cfg: DictConfig) -> dict[str, Any]:
-    """One Hydra job: simulate one run (unless it is cached) and leave a record of it."""
+def run_job(cfg: DictConfig) -> list[dict[str, Any]]:
+    """One Hydra job: simulate each of its seeds (``job_seeds``, a batch the sweeper made, or just
+    ``seed``) unless cached, and leave a record of each run in ``runs.json``."""
     logging.getLogger("MESA").setLevel(logging.ERROR)
     hc = HydraConfig.get()
+    seeds = list(cfg.job_seeds) if cfg.get("job_seeds") is not None else [cfg.seed]
+    records = [run_seed(cfg, int(seed), hc) for seed in seeds]
+    out = Path(hc.runtime.output_dir)
+    store.write_json(out / store.RECORDS, records)
+    if hc.mode == RunMode.RUN:
+        finish_single(cfg, out, records[0])
+    return records
+
+
+def run_seed(cfg: DictConfig, seed: int, hc: Any) -> dict[str, Any]:
+    """One run of a job: its seed's parameters (a posterior draw may depend on the seed), its
+    key, then the cache or a simulation; a failure is recorded, not raised."""
+    cfg.seed = seed
+    overrides = [f"seed={seed}" if o.split("=", 1)[0] == "job_seeds" else o for o in hc.overrides.task]
     record: dict[str, Any] = {**identity(cfg, hc.runtime.choices), "status": "failed",
-                              "overrides": list(hc.overrides.task), "key": None, "params": None}
+                              "overrides": overrides, "key": None, "params": None}
     cache = store.cache_dir(cfg.results_dir)
     try:
         params = check_run(cfg)
         record["params"] = params.to_dict()
         record["key"] = key = store.run_key(record, record["params"], cfg.runner)
-        with store.run_lock(cache, key):  # another sweep computing this run: wait, then reuse it
+        with store.lock(cache, key):  # another sweep computing this run: wait, then reuse it
             # a sweep named damaged entries before it started; a single run names them here
             if store.cached(cache, key, report=hc.mode == RunMode.RUN):
                 record["status"] = "cached"
@@ -78,10 +97,6 @@ def run_one(cfg: DictConfig) -> dict[str, Any]:
     except Exception as error:  # noqa: BLE001 - any failure of a run is recorded, not raised
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc()
-    out = Path(hc.runtime.output_dir)
-    store.write_json(out / "run.json", record)
-    if hc.mode == RunMode.RUN:
-        finish_single(cfg, out, record)
     return record
 
 
@@ -90,7 +105,7 @@ def finish_single(cfg: DictConfig, out: Path, record: dict[str, Any]) -> None:
     write_provenance(out, cfg, HydraConfig.get().runtime.choices, [record["overrides"]])
     runs = store.write_tables(out, [record], store.cache_dir(cfg.results_dir))
     if record["status"] == "failed":
-        raise SystemExit(f"run failed: {record['error']} (traceback in {out / 'run.json'})")
+        raise SystemExit(f"run failed: {record['error']} (traceback in {out / store.RECORDS})")
     print(f"{record['case']} / {record['scenario']} / seed {record['seed']}, "
           f"{record['days']} days ({record['status']}) -> {out}")
     for name in sim.OUTCOME_NAMES:
@@ -118,32 +133,88 @@ def planned_jobs(config: DictConfig) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
+def seed_of(override: str) -> str | None:
+    """The seed an override sets (``seed=3``, ``+seed=3``), or None if it sets something else."""
+    key, _, value = override.partition("=")
+    return value if key.lstrip("+~") == "seed" else None
+
+
 def check_jobs(config: DictConfig, jobs: list[list[str]]) -> list[dict[str, Any]]:
     """Validate every job before any run; return the identity and run key of each.
 
     Composing a config takes Hydra a tenth of a second or more, so jobs that differ only in
-    their seed share one composition (Hydra's sweeper composes each job once more anyway).
+    their seed share one composition; each seed's parameters are resolved from it (a posterior
+    draw depends on the seed).
     """
     gh = GlobalHydra.instance()
-    composed: dict[tuple[str, ...], tuple[DictConfig, dict[str, Any]]] = {}
+    composed: dict[tuple[str, ...], DictConfig] = {}
     keys = []
     for job in jobs:
-        seeds = [o.split("=", 1)[1] for o in job if o.split("=", 1)[0].lstrip("+~") == "seed"]
-        rest = tuple(o for o in job if o.split("=", 1)[0].lstrip("+~") != "seed")
+        seeds = [s for s in map(seed_of, job) if s is not None]
+        rest = tuple(o for o in job if seed_of(o) is None)
         try:
             if rest not in composed:
-                cfg = gh.hydra.compose_config(config.hydra.job.config_name, list(rest),
-                                              run_mode=RunMode.RUN, with_log_configuration=False)
-                composed[rest] = cfg, check_run(cfg).to_dict()
-            cfg, params = composed[rest]
-            ident = {**identity(cfg, cfg.hydra.runtime.choices),
-                     **({"seed": int(seeds[-1])} if seeds else {})}
+                composed[rest] = gh.hydra.compose_config(config.hydra.job.config_name, list(rest),
+                                                         run_mode=RunMode.RUN,
+                                                         with_log_configuration=False)
+            cfg = composed[rest]
+            if seeds:
+                cfg.seed = int(seeds[-1])
+            ident = identity(cfg, cfg.hydra.runtime.choices)
             if ident["seed"] < 0:
                 raise ValueError(f"seed = {ident['seed']} must be at least 0")
+            params = check_run(cfg).to_dict()
         except Exception as error:
             raise SystemExit(f"error in sweep job {' '.join(job)}: {one_line(error)}") from None
         keys.append({**ident, "key": store.run_key(ident, params, cfg.runner)})
     return keys
+
+
+# --- batches: several seeds per Hydra job ---------------------------------------------------------
+def launcher_workers(launcher: DictConfig) -> int:
+    """How many jobs the launcher runs at once: joblib's n_jobs, Slurm's array_parallelism, one
+    for the basic (sequential) launcher, else every core of this machine."""
+    cores = len(os.sched_getaffinity(0))
+    target = str(launcher.get("_target_", ""))
+    if target.endswith("JoblibLauncher"):
+        n = int(launcher.get("n_jobs") or -1)
+        return max(1, n if n > 0 else cores + 1 + n)
+    if target.endswith("SlurmLauncher"):
+        return max(1, int(launcher.get("array_parallelism") or 1))
+    return 1 if target.endswith("BasicLauncher") else cores
+
+
+def seeds_per_job(config: DictConfig, runs: int) -> int:
+    """``seeds_per_job``, or for ``auto`` as many as keep every worker of the launcher busy with
+    about two jobs each: each Hydra job costs a config composition and set-up (a few tenths of a
+    CPU-second), so fewer, larger jobs cost less; more jobs than workers balance the load."""
+    setting = config.get("seeds_per_job", "auto")
+    if setting == "auto":
+        return max(1, -(-runs // (2 * launcher_workers(config.hydra.launcher))))
+    if isinstance(setting, bool) or not isinstance(setting, int) or setting < 1:
+        raise SystemExit(f"seeds_per_job = {setting!r} must be auto or an integer of at least 1")
+    return setting
+
+
+def batch_jobs(jobs: Sequence[Sequence[str]], per_job: int) -> list[list[str]]:
+    """Jobs that differ only in their seed, as few jobs of at most ``per_job`` seeds each
+    (``job_seeds=[...]``, seeds in their order, batches of near-equal size); a job of one seed,
+    or without a seed override, stays as it is. Results do not depend on the batching: each run
+    is ``runner(params, seed, days)`` whichever job it is in."""
+    groups: dict[tuple[str | None, ...], list[str | None]] = {}   # job shape -> its seed overrides
+    for job in jobs:
+        seeds = [o for o in job if seed_of(o) is not None]
+        shape = tuple(None if o in seeds else o for o in job) if len(seeds) == 1 else tuple(job)
+        groups.setdefault(shape, []).append(seeds[0] if len(seeds) == 1 else None)
+    batched = []
+    for shape, seeds in groups.items():
+        n = -(-len(seeds) // per_job)
+        for i in range(n):
+            chunk = seeds[len(seeds) * i // n: len(seeds) * (i + 1) // n]
+            setting = (chunk[0] if len(chunk) == 1 else
+                       f"job_seeds=[{','.join(str(seed_of(o)) for o in chunk)}]")
+            batched.append([setting if o is None else o for o in shape])  # no None: no seed
+    return batched
 
 
 def reference(config: DictConfig) -> str:
@@ -166,16 +237,20 @@ def check_reference(config: DictConfig, planned: list[dict[str, Any]]) -> None:
 
 
 class Progress:
-    """A tqdm bar over the jobs of a sweep, fed by the job records appearing on disk."""
+    """A tqdm bar over the runs of a sweep, fed by the job records appearing on disk."""
 
     def __init__(self, sweep_dir: Path, total: int):
         self.sweep_dir, self.stop = sweep_dir, threading.Event()
+        self.counted: dict[Path, int] = {}   # runs recorded by each finished job
         self.bar = tqdm(total=total, unit="run", desc="runs", dynamic_ncols=True)
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
     def _count(self) -> int:
-        return sum(1 for _ in self.sweep_dir.glob("jobs/*/run.json"))
+        for path in self.sweep_dir.glob(f"jobs/*/{store.RECORDS}"):
+            if path not in self.counted:
+                self.counted[path] = len(store.read_json(path))  # written atomically: complete
+        return sum(self.counted.values())
 
     def _watch(self) -> None:
         while not self.stop.wait(0.5):
@@ -207,15 +282,17 @@ class SweepCallback(Callback):
                              f"{one_line(error)}") from None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.jobs = planned_jobs(config)
+        self.jobs = planned_jobs(config)   # one per run; the sweeper batches their seeds
         planned = check_jobs(config, self.jobs)
         check_reference(config, planned)
+        per_job = seeds_per_job(config, len(self.jobs))
         cache = store.cache_dir(config.results_dir)
         done = sum(store.cached(cache, job["key"]) for job in planned)
         sweep_dir = Path(config.hydra.sweep.dir)
         write_provenance(sweep_dir, config, config.hydra.runtime.choices, self.jobs)  # the plan
         print(f"sweep: {len(self.jobs)} runs ({done} already done, skipped), {config.days} days "
-              f"each, launcher {config.hydra.launcher._target_.rsplit('.', 1)[-1]}\n"
+              f"each, up to {per_job} seed(s) per job, "
+              f"launcher {config.hydra.launcher._target_.rsplit('.', 1)[-1]}\n"
               f"  -> {sweep_dir}", file=sys.stderr)
         self.progress = Progress(sweep_dir, len(self.jobs))
 
@@ -272,7 +349,7 @@ def main() -> None:
     wants_traceback = "HYDRA_FULL_ERROR" in os.environ
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us instead of printing them
     try:
-        hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(run_one)()
+        hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")(run_job)()
     except (yaml.YAMLError, CompactHydraException) as error:
         if wants_traceback:
             raise

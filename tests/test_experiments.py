@@ -19,7 +19,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 import sim
-from experiments import compare, schema
+from experiments import compare, schema, store
 from sim.params import FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +160,40 @@ def test_two_sweeps_started_together_do_not_collide(tmp_path):
     for sweep in sweeps:
         runs = pd.read_parquet(sweep / "runs.parquet")
         assert len(runs) == 4 and set(runs["status"]) <= {"ok", "cached"}
-        assert len(list(sweep.glob("jobs/*/run.json"))) == 4
+        assert len(store.job_records(sweep)) == 4
+
+
+def test_batches_of_seeds_give_the_same_runs_as_one_seed_per_job(tmp_path):
+    """1, 4 and all 6 seeds per job (the last on the process pool), under the posterior
+    calibration, whose parameters are drawn per seed: the same runs, bit for bit."""
+    sweep = ["-m", "scenario=baseline,officer_in_group", "seed=range(6)", "calibration=posterior",
+             "compare=false", *SMALL]
+    tables = {}
+    for per_job, launcher in (("1", IN_PROCESS), ("4", IN_PROCESS), ("6", "hydra/launcher=joblib")):
+        done = cli(*sweep, f"seeds_per_job={per_job}", launcher, results=tmp_path / per_job)
+        assert done.returncode == 0, done.stderr
+        assert f"up to {per_job} seed(s) per job" in done.stderr
+        (out,) = sweep_dirs(tmp_path / per_job)
+        jobs = sorted(out.glob("jobs/*/runs.json"))
+        assert len(jobs) == {"1": 12, "4": 4, "6": 2}[per_job]       # 6 seeds: 4 + 2 as 3 + 3
+        runs = pd.read_parquet(out / "runs.parquet").sort_values(["scenario", "seed"], ignore_index=True)
+        days = pd.read_parquet(out / "days.parquet").sort_values(["scenario", "seed", "day"],
+                                                                 ignore_index=True)
+        tables[per_job] = runs.drop(columns=["seconds"]), days
+    assert tables["1"][0]["param_observe_prob"].nunique() > 1    # the draws differ between seeds
+    for per_job in ("4", "6"):
+        pd.testing.assert_frame_equal(tables[per_job][0], tables["1"][0])
+        pd.testing.assert_frame_equal(tables[per_job][1], tables["1"][1])
+
+
+def test_batch_jobs_puts_the_seeds_of_one_config_in_few_jobs():
+    from experiments.sweep import batch_jobs
+    jobs = [[f"scenario={s}", f"seed={i}", "days=8"] for s in ("a", "b") for i in range(5)]
+    assert batch_jobs(jobs, 5) == [["scenario=a", "job_seeds=[0,1,2,3,4]", "days=8"],
+                                   ["scenario=b", "job_seeds=[0,1,2,3,4]", "days=8"]]
+    assert [j[1] for j in batch_jobs(jobs, 2)[:3]] == ["seed=0", "job_seeds=[1,2]", "job_seeds=[3,4]"]
+    assert batch_jobs(jobs, 1) == jobs
+    assert batch_jobs([["scenario=a"], ["scenario=b"]], 4) == [["scenario=a"], ["scenario=b"]]
 
 
 @pytest.mark.parametrize(("override", "named"), [
@@ -177,12 +210,13 @@ def test_out_of_range_values_are_named(override, named):
     ("case=nowhere", "nowhere"),
     ("scenario=baseline,officer_in_grup", "officer_in_grup"),
     ("params.coverage=1.5", "'coverage' = 1.5 is out of range [0.0, 1.0]"),
+    ("seeds_per_job=0", "seeds_per_job = 0 must be auto or an integer"),
 ])
 def test_bad_input_stops_a_sweep_before_any_run_with_a_message_naming_it(tmp_path, override, named):
     done = cli("-m", override, "seed=0,1", *SMALL, results=tmp_path)
     assert done.returncode != 0
     assert named in done.stderr
-    assert not list(tmp_path.rglob("run.json")) and not (tmp_path / "cache").exists()
+    assert not list(tmp_path.rglob("runs.json")) and not (tmp_path / "cache").exists()
 
 
 def test_submitit_local_launcher_runs_the_same_sweep(tmp_path):

@@ -91,14 +91,49 @@ def test_a_small_national_run_pairs_scenarios_group_by_group_and_resumes(tmp_pat
 
 def test_batches_change_nothing_but_the_split(tmp_path):
     tables = []
-    for batches in (1, 4):
+    for batches in (1, 4, "auto"):
         done = run_national(tmp_path / str(batches), f"batches={batches}")
         assert done.returncode == 0, done.stderr[-3000:]
         tables.append(pd.read_parquet(next((tmp_path / str(batches) / "national").glob("*/groups.parquet"))))
-    pd.testing.assert_frame_equal(*tables)
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0])
 
 
 def test_a_missing_reference_scenario_is_a_clear_error(tmp_path):
     done = run_national(tmp_path, "scenario=officer_in_group,report_form", "batches=1")
     assert done.returncode != 0
     assert "reference scenario 'baseline' was not run" in done.stderr
+
+
+def test_a_damaged_batch_entry_is_named_and_recomputed(tmp_path):
+    done = run_national(tmp_path, "batches=2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    first = pd.read_parquet(next((tmp_path / "national").glob("*/groups.parquet")))
+    cache = tmp_path / "cache" / "national"
+    (table, other) = sorted(cache.glob("*.groups.parquet"))
+    table.write_bytes(table.read_bytes()[:100])                  # a truncated table
+    entry = other.with_name(other.name.replace(".groups.parquet", ".json"))
+    entry.write_text(entry.read_text().replace('"batch": ', '"batch": 1'))  # an edited entry
+    again = run_national(tmp_path, "batches=2")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "2 batch jobs (0 already done)" in again.stderr
+    for path in (table, entry):
+        lines = [line for line in again.stderr.splitlines() if str(path) in line]
+        assert len(lines) == 1 and "recomput" in lines[0], again.stderr
+    outs = sorted((tmp_path / "national").glob("*/"))
+    assert (outs[-1] / "complete.json").exists() and (outs[-1] / "provenance.json").exists()
+    pd.testing.assert_frame_equal(pd.read_parquet(outs[-1] / "groups.parquet"), first)
+
+
+def test_batches_auto_fits_the_launcher_and_a_bad_value_is_named():
+    joblib = {"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 2}
+    slurm = {"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+             "array_parallelism": 200}
+    assert national.batch_count("auto", 9000, joblib) == 18                  # 500 groups each
+    assert national.batch_count("auto", 100, joblib) == 2                    # one per worker
+    assert national.batch_count("auto", 9000, slurm) == 200
+    assert national.batch_count("auto", 24, slurm) == 24                     # never an empty batch
+    assert national.batch_count(7, 9000, slurm) == 7
+    for bad in (0, "many", True):
+        with pytest.raises(ValueError, match="batches = .* must be auto or an integer"):
+            national.batch_count(bad, 100, joblib)

@@ -176,7 +176,7 @@ def test_a_single_run_with_bad_input_writes_nothing_and_says_why_in_one_line(tmp
 def test_an_unknown_runner_stops_a_sweep_before_any_run(tmp_path):
     done = cli("-m", "seed=0,1", "runner=nope.run", *SMALL, results=tmp_path)
     assert "nope.run" in one_line_error(done)
-    assert not list(tmp_path.rglob("run.json")) and not (tmp_path / "cache").exists()
+    assert not list(tmp_path.rglob("runs.json")) and not (tmp_path / "cache").exists()
 
 
 @pytest.mark.parametrize("mode", [[], ["-m", "seed=0,1"]])
@@ -238,11 +238,12 @@ def test_compare_names_an_interrupted_sweep_and_its_missing_runs_never_an_older_
     older = cli(*SWEEP, IN_PROCESS, results=tmp_path)
     assert older.returncode == 0, older.stderr
     (complete,) = sweep_dirs(tmp_path)
-    proc = run_cli(*SWEEP, IN_PROCESS, "runner=experiments_fixtures.slow_run", results=tmp_path)
+    proc = run_cli(*SWEEP, IN_PROCESS, "runner=experiments_fixtures.slow_run", "seeds_per_job=2",
+                   results=tmp_path)
     deadline = time.time() + 120
-    while not list(tmp_path.glob("sweeps/*/jobs/1/run.json"))[1:] and time.time() < deadline:
+    while not list(tmp_path.glob("sweeps/*/jobs/0/runs.json"))[1:] and time.time() < deadline:
         time.sleep(0.2)
-    proc.kill()  # SIGKILL after two of its four runs
+    proc.kill()  # SIGKILL after its first job: two of its four runs
     proc.communicate()
     (interrupted,) = set(sweep_dirs(tmp_path)) - {complete}
     assert not (interrupted / store.COMPLETE).exists()
@@ -255,7 +256,7 @@ def test_compare_names_an_interrupted_sweep_and_its_missing_runs_never_an_older_
 def test_a_sweep_that_cannot_be_compared_stops_before_any_run(tmp_path):
     done = cli("-m", "scenario=officer_in_group", "seed=0,1", *SMALL, results=tmp_path)
     assert "baseline" in one_line_error(done) and "compare=false" in one_line_error(done)
-    assert not list(tmp_path.rglob("run.json"))
+    assert not list(tmp_path.rglob("runs.json"))
 
 
 # --- one source of defaults ---------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_seeds_auto_needs_its_reference_in_the_sweep(tmp_path):
     done = cli(*sweep, "hydra.sweeper.reference=coverage_high", "compare=false", results=tmp_path)
     assert done.returncode != 0 and "the reference scenario 'coverage_high' is not in the sweep" in done.stderr
     assert "seeds=auto measures" in done.stderr and "compare=true" not in done.stderr
-    assert not list(tmp_path.rglob("run.json"))
+    assert not list(tmp_path.rglob("runs.json"))
 
 
 # --- the page -------------------------------------------------------------------------------

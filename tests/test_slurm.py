@@ -29,6 +29,7 @@ SLURM = ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=debug",
 RUNNER = "runner=cluster_fixtures.run_held_while_flagged"
 SWEEP = ["-m", "scenario=baseline,officer_in_group", "seed=0,1,2", "days=20",
          "params.n_households=150", "compare=false", RUNNER]
+ON_SLURM = ["seeds_per_job=3"]   # one job per scenario; the local pool batches them otherwise
 NATIONAL = ["population.groups=24", "batches=3", "days=20", "scenario=baseline,officer_in_group", RUNNER]
 HOLD_SEED = 1
 pytestmark = pytest.mark.xdist_group("slurm")  # one cluster: both tests on one worker
@@ -85,7 +86,7 @@ def test_a_sweep_on_slurm_survives_a_killed_job_and_matches_the_local_launcher(c
     env = {**cluster.env, "BUURTSIM_HOLD": str(hold), "BUURTSIM_HOLD_SEED": str(HOLD_SEED)}
     results = tmp_path / "slurm"
 
-    first = start("experiments.run", *SWEEP, *SLURM, results=results, env=env)
+    first = start("experiments.run", *SWEEP, *ON_SLURM, *SLURM, results=results, env=env)
     job_id = kill_the_held_job(first, hold, cluster)
     killed = finish(first)
     assert killed.returncode != 0, "a sweep with a cancelled job must not end as if complete"
@@ -93,19 +94,20 @@ def test_a_sweep_on_slurm_survives_a_killed_job_and_matches_the_local_launcher(c
                            capture_output=True, text=True).stdout
     assert "CANCELLED" in state, state
     drain(cluster)
-    assert len(list((results / "cache").glob("*.json"))) == 5, "all runs but the killed one are done"
+    # the killed job ran seed 0 and was killed in seed 1 (its seed 2 never ran); the other job ran all
+    assert len(list((results / "cache").glob("*.json"))) == 4, "the killed job's runs before it are kept"
 
     hold.unlink()
-    resumed = finish(start("experiments.run", *SWEEP, *SLURM, results=results, env=env))
+    resumed = finish(start("experiments.run", *SWEEP, *ON_SLURM, *SLURM, results=results, env=env))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "6 runs (5 already done, skipped)" in resumed.stderr
+    assert "6 runs (4 already done, skipped)" in resumed.stderr
     (sweep,) = [d for d in sorted((results / "sweeps").glob("*")) if (d / "runs.parquet").exists()]
     on_slurm = pd.read_parquet(sweep / "runs.parquet")
     assert set(on_slurm["status"]) == {"ok", "cached"} and len(on_slurm) == 6
     assert (sweep / ".submitit").is_dir()
 
-    local = finish(start("experiments.run", *SWEEP, "hydra/launcher=joblib", results=tmp_path / "local",
-                         env=env))
+    local = finish(start("experiments.run", *SWEEP, "hydra/launcher=joblib", "seeds_per_job=2",
+                         results=tmp_path / "local", env=env))   # other batches than on Slurm
     assert local.returncode == 0, local.stderr[-3000:]
     (local_sweep,) = sorted((tmp_path / "local" / "sweeps").glob("*"))
     here = pd.read_parquet(local_sweep / "runs.parquet")

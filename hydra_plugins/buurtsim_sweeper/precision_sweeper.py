@@ -4,6 +4,7 @@ headline effect is precise enough (the rule is in ``experiments.precision``; con
 from dataclasses import dataclass
 from typing import Dict, Optional  # Hydra structured configs need typing generics
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 
 from hydra_plugins.buurtsim_sweeper.prevalidated_sweeper import PrevalidatedSweeper
@@ -24,7 +25,8 @@ ConfigStore.instance().store(group="hydra/sweeper", name="precision", node=Preci
 
 
 class PrecisionSweeper(PrevalidatedSweeper):
-    """Batches of ``batch`` seeds (every other choice of the sweep for each); stops when precise."""
+    """Rounds of ``batch`` seeds (every other choice of the sweep for each, seeds batched per job
+    as in the prevalidated sweeper); stops when precise."""
 
     def __init__(self, precision: float, batch: int, reference: str, max_batch_size: Optional[int] = None,
                  params: Optional[Dict[str, str]] = None) -> None:
@@ -35,10 +37,11 @@ class PrecisionSweeper(PrevalidatedSweeper):
         self.reached = False
 
     def split_arguments(self, overrides, max_batch_size):  # type: ignore[override]
-        from experiments import precision
-        jobs = [job for b in PrevalidatedSweeper.split_arguments(overrides, None) for job in b]
-        self.budget = len(precision.seed_batches(jobs, 1))
-        return precision.seed_batches(jobs, self.batch)
+        from experiments import precision, sweep
+        runs = [job for b in BasicSweeper.split_arguments(overrides, None) for job in b]
+        self.budget = len(precision.seed_batches(runs, 1))
+        rounds = precision.seed_batches(runs, self.batch)
+        return [sweep.batch_jobs(r, sweep.seeds_per_job(self.config, len(r))) for r in rounds]
 
     def is_done(self) -> bool:
         from experiments import precision

@@ -1,0 +1,102 @@
+"""Cost per run of a Hydra sweep beside direct ``sim.run`` calls of the same runs, and the ratio.
+
+Target (issue 11): a sweep's cost per run <= 1.3x a direct ``sim.run``. Both are measured in
+CPU-seconds:
+
+- *direct*: the same runs (the parameters the sweep composes: calibration, case, scenario) called
+  one after another with ``sim.run`` in this process, after a warm-up run; CPU time of this
+  process (``time.process_time``), so no start-up, imports or files are counted: the strictest
+  denominator;
+- *sweep*: ``python -m experiments.run -m ...`` as a user runs it, into a fresh results directory
+  (nothing cached), as a child process; the CPU time of every process it started (the Hydra
+  process, the joblib workers: ``RUSAGE_CHILDREN``, user + system), so Python and Hydra start-up,
+  worker start-up, composition, writing the cache and the sweep tables are all counted. Its wall
+  time x the launcher's workers is printed too (it counts idle cores, and other load on a shared
+  machine).
+
+    python -m benchmarks.sweep [--seeds 30] [--scenarios all] [--days 365] [--compare]
+                               [--per-job auto] [--code DIR]
+
+``--compare`` includes the comparison and report that a default sweep ends with (not a cost of
+running: a fixed cost per sweep, printed separately). ``--code DIR`` runs the sweep of another
+checkout (e.g. ``/work/main`` for the cost before a change). Prints; asserts nothing. The last line
+reads ``sweep: <X>x the CPU of direct sim.run per run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+
+import sim
+from experiments.schema import to_params
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sweep_params(scenarios: list[str], days: int) -> dict[str, sim.Params]:
+    """The parameters the sweep composes for each scenario (seed-independent calibration)."""
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return {s: to_params(compose("config", overrides=[f"scenario={s}", f"days={days}"]))
+                for s in scenarios}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--scenarios", default="all", help="comma-separated, or all")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--compare", action="store_true", help="include the comparison and report")
+    parser.add_argument("--per-job", default=None, help="seeds_per_job for the sweep (default: its own)")
+    parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose sweep is run")
+    args = parser.parse_args()
+    scenarios = sorted(sim.SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
+    runs = len(scenarios) * args.seeds
+    print(f"{runs} runs: {len(scenarios)} scenarios x {args.seeds} seeds x {args.days} days, "
+          f"generic case; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as results:
+        command = [sys.executable, "-m", "experiments.run", "-m", f"scenario={','.join(scenarios)}",
+                   f"seed=range({args.seeds})", f"days={args.days}", f"compare={str(args.compare).lower()}",
+                   f"results_dir={results}", *([f"seeds_per_job={args.per_job}"] if args.per_job else [])]
+        env = {**os.environ, "PYTHONPATH": str(args.code.resolve())}
+        cpu, wall = children_cpu(), time.perf_counter()
+        done = subprocess.run(command, cwd=args.code, env=env, capture_output=True, text=True)
+        cpu, wall = children_cpu() - cpu, time.perf_counter() - wall
+        if done.returncode:
+            sys.exit(f"the sweep failed:\n{done.stderr[-3000:]}")
+        plan = next((line for line in done.stderr.splitlines() if line.startswith("sweep:")), "")
+    workers = len(os.sched_getaffinity(0))
+    print(f"sweep ({args.code}): {plan.removeprefix('sweep: ')}")
+    print(f"  {cpu:.1f} CPU-s for all processes, {wall:.1f} s wall "
+          f"(x {workers} cores = {wall * workers:.1f} core-s)")
+
+    params = sweep_params(scenarios, args.days)
+    sim.run(params[scenarios[0]], seed=10**6, days=30)  # warm-up: imports, caches
+    start = time.process_time()
+    for scenario in scenarios:
+        for seed in range(args.seeds):
+            sim.run(params[scenario], seed=seed, days=args.days)
+    direct = (time.process_time() - start) / runs
+    print(f"direct sim.run: {direct:.3f} CPU-s per run, in one process")
+    print(f"sweep per run: {cpu / runs:.3f} CPU-s, {wall * workers / runs:.3f} core-s (wall x cores); "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"  wall x cores: {wall * workers / runs / direct:.2f}x direct")
+    print(f"sweep: {cpu / runs / direct:.2f}x the CPU of direct sim.run per run")
+
+
+if __name__ == "__main__":
+    main()
