@@ -71,7 +71,7 @@ class ChatGroup:
     """The WhatsApp group: the message log, delivery to members, and the admin's moderation."""
 
     def __init__(self, p: Params, residents: Residents, admins: list[int], tally: Tally,
-                 rng: np.random.Generator, membership: Membership):
+                 rng: np.random.Generator | None, membership: Membership):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
         self.membership = membership
         self.log: list[Message] = []
@@ -103,19 +103,23 @@ class ChatGroup:
 
     # -- posting and reading -------------------------------------------------------------------
     def post(self, time: float, author: int, kind: str, situation=None, node=None,
-             stigmatising: bool = False) -> tuple[Message, np.ndarray, np.ndarray]:
+             stigmatising: bool = False, rng: np.random.Generator | None = None,
+             moderation_rng: np.random.Generator | None = None) -> tuple[Message, np.ndarray, np.ndarray]:
         """Post a message at model ``time``, moderate it, deliver it to the members.
 
-        Returns the message, its readers and their read times. Only members may post.
+        Returns the message, its readers and their read times. Only members may post. ``rng``:
+        the stream for its delivery, ``moderation_rng`` for the admin's acts on it (default
+        ``rng``; both default to the group's own generator).
         """
+        rng = rng or self.rng
         role = "officer" if author == POLICE else ("admin" if author in self.admins else "resident")
         if role == "resident" and not self.residents.member[author]:
             raise ValueError(f"household {author} is not a member and cannot post")
         msg = Message(len(self.log), time, author, role, kind, situation, node, stigmatising)
         self._record(msg)
         if role == "resident":
-            self._moderate(msg)
-        return (msg, *self._deliver(msg))
+            self._moderate(msg, moderation_rng or rng)
+        return (msg, *self._deliver(msg, rng))
 
     def _record(self, msg: Message) -> None:
         self.log.append(msg)
@@ -133,11 +137,11 @@ class ChatGroup:
         if msg.stigmatising:
             t.add("stigmatising_messages")
 
-    def _deliver(self, msg: Message) -> tuple[np.ndarray, np.ndarray]:
+    def _deliver(self, msg: Message, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         members = np.flatnonzero(self.residents.member)
         members = members[members != msg.author]
-        delay = self.rng.exponential(self.p.read_delay_minutes, size=len(members))
-        read = (self.rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
+        delay = rng.exponential(self.p.read_delay_minutes, size=len(members))
+        read = (rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
             msg.time + delay < msg.removed_at)
         readers, times = members[read], msg.time + delay[read]
         msg.reads = len(readers)
@@ -146,31 +150,33 @@ class ChatGroup:
         return readers, times
 
     # -- the administrator (beheerder) -----------------------------------------------------------
-    def admin_acts(self) -> int | None:
+    def admin_acts(self, rng: np.random.Generator | None = None) -> int | None:
         """An admin available right now, or None (no admin, or none responds)."""
-        available = [a for a in self.admins if self.rng.random() < self.p.admin_availability]
-        return available[int(self.rng.integers(len(available)))] if available else None
+        rng = rng or self.rng
+        available = [a for a in self.admins if rng.random() < self.p.admin_availability]
+        return available[int(rng.integers(len(available)))] if available else None
 
-    def admin_delay(self) -> float:
-        return self.rng.exponential(self.p.admin_delay_minutes)
+    def admin_delay(self, rng: np.random.Generator | None = None) -> float:
+        return (rng or self.rng).exponential(self.p.admin_delay_minutes)
 
-    def _moderate(self, msg: Message) -> None:
+    def _moderate(self, msg: Message, rng: np.random.Generator) -> None:
         """Apply the group's rules to a resident's message (before anyone reads it)."""
         p = self.p
         profiling = msg.stigmatising and p.remove_profiling
         chatter = msg.kind in CHATTER_KINDS and p.chatter_rule != "tolerated"
         if not (profiling or chatter):
             return
-        admin = self.admin_acts()
+        admin = self.admin_acts(rng)
         if admin is None:
             return
-        at = msg.time + self.admin_delay()
+        at = msg.time + self.admin_delay(rng)
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
-        self._warn_or_remove(admin, msg.author, at, msg.time)
+        self._warn_or_remove(admin, msg.author, at, msg.time, rng)
 
-    def _warn_or_remove(self, admin: int, member: int, time: float, now: float) -> None:
+    def _warn_or_remove(self, admin: int, member: int, time: float, now: float,
+                        rng: np.random.Generator) -> None:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
         The decision takes effect at once (the member posts no more); the admin's message
@@ -192,13 +198,15 @@ class ChatGroup:
             kind = "admin_warning"
         msg = Message(len(self.log), time, admin, "admin", kind, node=member)
         self._record(msg)
-        self._deliver(msg)
-        if kind == "admin_warning" and self.rng.random() < self.p.conflict_leave_prob:
+        self._deliver(msg, rng)
+        if kind == "admin_warning" and rng.random() < self.p.conflict_leave_prob:
             self.membership.leave(member, now)  # leaves in annoyance
 
-    def close(self, situation, time: float) -> np.ndarray:
+    def close(self, situation, time: float, rng: np.random.Generator | None = None) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""
-        admin = self.admin_acts()
-        if admin is None or self.rng.random() >= self.p.closing_prob:
+        rng = rng or self.rng
+        admin = self.admin_acts(rng)
+        if admin is None or rng.random() >= self.p.closing_prob:
             return np.empty(0, dtype=np.int64)
-        return self.post(time + self.admin_delay(), admin, "closing", situation.id, situation.node)[1]
+        return self.post(time + self.admin_delay(rng), admin, "closing", situation.id, situation.node,
+                         rng=rng)[1]

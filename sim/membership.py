@@ -30,7 +30,7 @@ class Membership:
     """The group's membership over time and the record of each change."""
 
     def __init__(self, p: Params, residents: Residents, hood: Neighbourhood, tally: Tally,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator | None = None):
         self.p, self.residents, self.hood, self.tally, self.rng = p, residents, hood, tally, rng
         self.admins = set(hood.admins)
         self.log: list[tuple[float, int, str]] = []         # (model time, household, change)
@@ -48,7 +48,7 @@ class Membership:
         return self._members_in_sight / self._in_sight
 
     # -- changes ---------------------------------------------------------------------------------
-    def join(self, households: np.ndarray, time: float) -> None:
+    def join(self, households: np.ndarray, time: float, rng: np.random.Generator | None = None) -> None:
         """Those of ``households`` who may join do, in random order, while there is room."""
         res = self.residents
         if not res.member.any():
@@ -58,7 +58,7 @@ class Membership:
         if room <= 0 or not len(candidates):
             return
         if len(candidates) > room:
-            candidates = self.rng.choice(candidates, size=room, replace=False)
+            candidates = (rng or self.rng).choice(candidates, size=room, replace=False)
         for h in candidates.tolist():
             self._change(h, True, "joined", time)
 
@@ -79,17 +79,21 @@ class Membership:
         self.tally.add(f"members_{change}")
 
     # -- the rules -------------------------------------------------------------------------------
-    def after_incident(self, scene: np.ndarray, time: float) -> None:
-        """A burglary or attempt: non-members in sight of it may join, if the group is there."""
-        res = self.residents
+    def after_incident(self, scene: np.ndarray, time: float, u: np.ndarray | None = None,
+                       rng: np.random.Generator | None = None) -> None:
+        """A burglary or attempt: non-members in sight of it may join, if the group is there.
+
+        ``u``: one uniform draw per household of ``scene``; ``rng`` for the order of joining.
+        """
+        res, rng = self.residents, rng or self.rng
         if self.p.incident_join_prob == 0 or not res.member[scene].any():
             return
-        neighbours = scene[~res.member[scene]]
-        self.join(neighbours[self.rng.random(len(neighbours)) < self.p.incident_join_prob], time)
+        u = rng.random(len(scene)) if u is None else u
+        self.join(scene[~res.member[scene] & (u < self.p.incident_join_prob)], time, rng)
 
-    def daily(self, messages_per_day: float, time: float) -> None:
+    def daily(self, messages_per_day: float, time: float, rng: np.random.Generator | None = None) -> None:
         """Leaving because of the traffic, then joining through members one knows."""
-        p, res, rng = self.p, self.residents, self.rng
+        p, res, rng = self.p, self.residents, rng or self.rng
         if not res.member.any():
             return
         leave_chance = min(p.traffic_leave_prob * messages_per_day, 1.0)
@@ -101,7 +105,7 @@ class Membership:
             invited = self._invitable()
             joiners = invited[rng.random(len(invited)) < p.invite_prob]
             if len(joiners):
-                self.join(joiners, time)
+                self.join(joiners, time, rng)
 
     def _invitable(self) -> np.ndarray:
         """Never-members, once per tie they have with a member (cached until ties or members change)."""

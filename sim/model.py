@@ -8,9 +8,15 @@ going out, replies), the admin moderates, units arrive. An *episode* is everythi
 sets off; when its last event has happened it is closed (feedback, closing message, new ties).
 Then talk and forgetting apply to all residents as array operations.
 
-Random streams (all from the seed): ``world`` (situations: common random numbers across
-scenarios), ``network`` (streets, ties, membership) and ``behaviour`` (everything residents,
-admins and police do).
+Random streams (all from the seed; docs/odd.md, "Random streams"): ``world`` (situations) and
+``network`` (streets, ties, initial membership) are whole-run streams that read no state, so the
+same in every scenario; everything residents, admins and police do draws from substreams keyed by
+what the decision is about (``sim.streams``): per situation its ``observe`` stream (who notices,
+who finds it suspicious, what each does and when: one draw per household in sight, so a
+household's draws do not depend on who else noticed), its ``episode`` stream (the group traffic it
+sets off) and its ``police`` stream (how the police handle it); per day the ``chatter``,
+``moderation`` and ``membership`` streams. Two scenarios on one seed thus draw the same numbers
+for everything up to their first difference, and mostly the same after it (common random numbers).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from sim.outcomes import COUNTS, DAYS_PER_MONTH, Tally, snapshot, summarise
 from sim.params import Params
 from sim.police import Police, Report
 from sim.residents import Residents, Response
+from sim.streams import Streams
 from sim.world import MINUTES_PER_DAY, Situation, World
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -54,6 +61,8 @@ class Episode:
     going_out: int = 0
     forwarded: bool = False
     report: Report | None = None
+    traffic: np.random.Generator | None = None    # its episode stream (made on first use)
+    handling: np.random.Generator | None = None   # its police stream (made on first use)
 
 
 def _person_leaves() -> None:
@@ -70,18 +79,19 @@ class NeighbourhoodWatch(Model):
         self.params = p = params if params is not None else Params.preset()  # as sim.run()
         if not isinstance(p, Params):
             raise TypeError(f"params must be a sim.Params, not {type(p).__name__}")
-        world_ss, network_ss, behaviour_ss = np.random.SeedSequence(int(seed)).spawn(3)
-        self.behaviour_rng = np.random.default_rng(behaviour_ss)
+        world_ss, network_ss = np.random.SeedSequence(int(seed)).spawn(2)
+        self.streams = Streams(int(seed))
 
         self.hood = neighbourhood.build(p, np.random.default_rng(network_ss))
         self.world = World(p, np.random.default_rng(world_ss))
         self.tally = Tally()
-        self.residents = Residents(p, self.hood.member, self.behaviour_rng)
+        self.residents = Residents(p, self.hood.member, self.streams.fresh("traits"))
+        # the components' own generator serves direct calls only: the model names each substream
+        direct = self.residents.rng = self.streams.fresh("direct")
         self.admin_nodes = self.hood.admins
-        self.membership = Membership(p, self.residents, self.hood, self.tally, self.behaviour_rng)
-        self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, self.behaviour_rng,
-                              self.membership)
-        self.police = Police(self, p, self.tally, self.behaviour_rng)
+        self.membership = Membership(p, self.residents, self.hood, self.tally, direct)
+        self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, direct, self.membership)
+        self.police = Police(self, p, self.tally, direct)
         self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
         self._new_ties: list[tuple[int, int]] = []
 
@@ -116,11 +126,12 @@ class NeighbourhoodWatch(Model):
         self.situations.extend(self.today)
         for s in self.today:
             self._schedule(s.start, None, self._situation_occurs, s)
-        for minute in self._chatter_times():
-            self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter)
+        for minute in self._chatter_times(day):
+            self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter, day)
         self._work_off_until((day + 1) * MINUTES_PER_DAY)
         self._apply_new_ties()
-        self.membership.daily(self.chat.messages_per_day, (day + 1) * MINUTES_PER_DAY)
+        self.membership.daily(self.chat.messages_per_day, (day + 1) * MINUTES_PER_DAY,
+                              self.streams.daily("membership", day))
         self.residents.daily(self.hood.social_src, self.hood.social_dst, self.membership.watched())
         self._record(day)
 
@@ -167,19 +178,25 @@ class NeighbourhoodWatch(Model):
         t.add("offences" if s.offence else "innocent_situations")
         if not s.offence and s.minority:
             t.add("innocent_minority")
+        # the observe stream: one draw per household in sight for each decision (rows: notice,
+        # appraise, call, tell the group, investigate, post, reaction delay, join after a burglary)
+        rng = self.streams.observe(s.id)
+        u = rng.random((8, len(in_sight)))
         if s.kind in VICTIMISING_KINDS:
             t.add("burglaries")
             res.victimise(s.node)
-            self.membership.after_incident(in_sight, self.now)
+            self.membership.after_incident(in_sight, self.now, u[7], rng)
 
-        observers = res.notice(in_sight, s.minute)
-        suspicious = res.appraise(observers, s.offence, s.minority)
+        observers = res.notice(in_sight, s.minute, u[0])
+        seen = np.searchsorted(in_sight, observers)    # in_sight is sorted
+        suspicious = res.appraise(observers, s.offence, s.minority, u[1, seen])
         t.add("observations", len(observers))
         t.add("suspicions", len(suspicious))
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
+        at = np.searchsorted(in_sight, suspicious)
         res.alarm_witnesses(suspicious)
-        responses = res.respond(suspicious)
+        responses = res.respond(suspicious, u[2:6, at])
         for r in Response:
             t.add(f"responses_{r.name.lower()}", int(np.sum(responses == r)))
         s.signalled = bool(np.isin(responses, (Response.SAAR, Response.CALL_ONLY, Response.APP_ONLY)).any())
@@ -191,7 +208,7 @@ class NeighbourhoodWatch(Model):
 
         episode = Episode(s)
         self._schedule(s.gone_at, episode, _person_leaves)  # the episode lasts at least this long
-        act_at = self.now + self.behaviour_rng.exponential(p.reaction_minutes, size=len(suspicious))
+        act_at = self.now - p.reaction_minutes * np.log1p(-u[6, at])   # exponential delays
         for resident, response, at in zip(suspicious.tolist(), responses, act_at):
             if response == Response.NOTHING:
                 continue
@@ -239,15 +256,28 @@ class NeighbourhoodWatch(Model):
         alert = (1 + res.alertness[in_sight].mean()) / (1 + p.alertness_baseline)
         return float(min(1.0, p.deterrence * members * alert))
 
+    # -- an episode's substreams ---------------------------------------------------------------
+    def _traffic(self, episode: Episode) -> np.random.Generator:
+        """The episode's group traffic stream (reading, reactions, the admins' acts)."""
+        if episode.traffic is None:
+            episode.traffic = self.streams.fresh("episode", episode.situation.id)
+        return episode.traffic
+
+    def _handling(self, episode: Episode) -> np.random.Generator:
+        """The police's stream for the episode's situation (dispatch, units, the officer)."""
+        if episode.handling is None:
+            episode.handling = self.streams.fresh("police", episode.situation.id)
+        return episode.handling
+
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
         """Process 5-6: a signal in the group; readers react; the admin moderates and liaises."""
-        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        p, rng, s = self.params, self._traffic(episode), episode.situation
         if not self.residents.member[author]:  # removed from the group in the meantime
             return
         if kind == "saar" and episode.told_112.get(author, float("inf")) <= self.now:
             return  # had read "112 called" before calling: called nobody, tells nothing new
-        stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author)
-        msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising)
+        stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author, rng)
+        msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising, rng)
         episode.posts.append(msg)
         self.residents.alarm(readers, stigmatising)
         if kind == "saar":
@@ -256,26 +286,28 @@ class NeighbourhoodWatch(Model):
         if kind == "sighting":
             return
         self._readers_react(episode, msg, readers, read_at)
-        officer_reads_at = self.police.officer.reads(self.now, self.chat.read_chance(p.officer_reads_prob))
+        officer_reads_at = self.police.officer.reads(self.now, self.chat.read_chance(p.officer_reads_prob),
+                                                     self._handling(episode) if p.officer_in_group else None)
         if officer_reads_at is not None and officer_reads_at < msg.removed_at:
             msg.last_read = max(msg.last_read, officer_reads_at)
             self._schedule(officer_reads_at, episode, self._contact_police, episode, "officer")
         if kind == "signal" and p.saar_enforced:
-            admin = self.chat.admin_acts()
+            admin = self.chat.admin_acts(rng)
             if admin is not None:
-                self._schedule(self.now + self.chat.admin_delay(), episode, self._ask_saar, episode, admin, author)
+                self._schedule(self.now + self.chat.admin_delay(rng), episode, self._ask_saar, episode, admin, author)
         if p.admin_liaison and not episode.forwarded and not msg.removed:  # a removed post is not passed on
             episode.forwarded = True
-            admin = self.chat.admin_acts()
+            admin = self.chat.admin_acts(rng)
             if admin is not None and rng.random() < p.admin_forward_prob:
                 episode.participants.add(admin)
                 # the officer picks it up on duty, after a delay
-                picked_up = self.police.officer.acts_at(self.now + self.chat.admin_delay())
+                picked_up = self.police.officer.acts_at(self.now + self.chat.admin_delay(rng),
+                                                        self._handling(episode))
                 self._schedule(picked_up, episode, self._contact_police, episode, "admin")
 
     def _readers_react(self, episode: Episode, msg: Message, readers: np.ndarray, read_at: np.ndarray) -> None:
         """Readers in sight of the scene add sightings, readers on its street go out to look; some reply."""
-        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        p, rng, s = self.params, self._traffic(episode), episode.situation
         near = np.isin(readers, self.hood.in_sight(s.node))
         sights = rng.random(int(near.sum())) < p.sighting_prob
         for reader, at in zip(readers[near][sights].tolist(), read_at[near][sights]):
@@ -297,16 +329,17 @@ class NeighbourhoodWatch(Model):
     def _reply(self, episode: Episode, reader: int) -> None:
         if self.residents.member[reader]:
             s = episode.situation
-            self.chat.post(self.now, reader, "reply", s.id, s.node)
+            self.chat.post(self.now, reader, "reply", s.id, s.node, rng=self._traffic(episode))
 
     def _ask_saar(self, episode: Episode, admin: int, poster: int) -> None:
         """SAAR enforced: the admin asks 'did you call 112?'; the poster may call now."""
         s = episode.situation
         if not self.residents.member[poster]:  # removed from the group meanwhile
             return
-        self.chat.post(self.now, admin, "admin_question", s.id, s.node)
+        rng = self._traffic(episode)
+        self.chat.post(self.now, admin, "admin_question", s.id, s.node, rng=rng)
         episode.participants.add(admin)
-        if self.behaviour_rng.random() < self.params.saar_comply_prob:
+        if rng.random() < self.params.saar_comply_prob:
             self._schedule(self.now + self.params.reaction_minutes, episode, self._contact_police, episode, "112",
                            poster, True)
 
@@ -330,9 +363,10 @@ class NeighbourhoodWatch(Model):
             self.tally.add("calls_112")
             episode.callers.add(caller)
             self.tally.add("calls_112_members" if self.residents.member[caller] else "calls_112_nonmembers")
-        episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group)
+        rng = self._handling(episode)
+        episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group, rng)
         if arrival is not None:
-            self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival)
+            self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival, rng)
 
     def _close(self, episode: Episode) -> None:
         """Everything is over: tally the episode, feedback, closing message, new ties."""
@@ -346,52 +380,59 @@ class NeighbourhoodWatch(Model):
             t.add("wrongful_confrontations")
         t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
         report = episode.report
-        fed_back = bool(episode.posts and report is not None and self.police.officer.gives_feedback(report)
-                        and self._feedback(s))
+        fed_back = bool(episode.posts and report is not None
+                        and self.police.officer.gives_feedback(report, self._handling(episode))
+                        and self._feedback(episode))
         if episode.callers and not fed_back and (report is None or not report.follow_ups):
             res.disappoint(np.array(sorted(episode.callers)))
         if episode.posts:
-            readers = self.chat.close(s, self.now)
+            readers = self.chat.close(s, self.now, self._traffic(episode))
             res.reassure(readers, trust=False)
             # a false alarm the admin knows of (a unit looked, or a resident spoke to the person)
             if len(readers) and not s.offence and (s.confronted or (report is not None and "look" in report.follow_ups)):
                 t.add("false_alarms_corrected")
                 res.correct(readers)
-        self._form_ties([i for i in episode.participants if res.member[i]])
+        self._form_ties([i for i in episode.participants if res.member[i]], episode)
+        self.streams.release(episode.traffic, episode.handling)
+        episode.traffic = episode.handling = None
 
-    def _feedback(self, s: Situation) -> bool:
+    def _feedback(self, episode: Episode) -> bool:
         """Police feedback reaches the group: from the officer (on duty), or relayed by an admin.
 
         Returns whether it reached the group.
         """
+        s, rng = episode.situation, self._traffic(episode)
         if self.params.officer_in_group:
-            author, at = POLICE, self.police.officer.acts_at(self.now)
+            author, at = POLICE, self.police.officer.acts_at(self.now, self._handling(episode))
         else:
-            author = self.chat.admin_acts() if self.params.admin_liaison else None
+            author = self.chat.admin_acts(rng) if self.params.admin_liaison else None
             if author is None:
                 return False
-            at = self.now + self.chat.admin_delay()
-        _, readers, _ = self.chat.post(at, author, "police_feedback", s.id, s.node)
+            at = self.now + self.chat.admin_delay(rng)
+        _, readers, _ = self.chat.post(at, author, "police_feedback", s.id, s.node, rng=rng)
         self.tally.add("feedback_messages")
         self.residents.reassure(readers, trust=True)
         return True
 
     # -- chatter -------------------------------------------------------------------------------
-    def _chatter_times(self) -> np.ndarray:
-        p = self.params
+    def _chatter_times(self, day: int) -> np.ndarray:
+        p, rng = self.params, self.streams.daily("chatter", day)
         rate = p.offtopic_rate * self.chat.chatter_multiplier * self.residents.member.sum() / DAYS_PER_MONTH
-        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=self.behaviour_rng.poisson(rate))
+        return rng.uniform(0, MINUTES_PER_DAY, size=rng.poisson(rate))
 
-    def _chatter(self) -> None:
+    def _chatter(self, day: int) -> None:
         members = np.flatnonzero(self.residents.member)
         if len(members):
-            self.chat.post(self.now, int(self.behaviour_rng.choice(members)), "offtopic")
+            rng = self.streams.daily("chatter", day)
+            self.chat.post(self.now, int(rng.choice(members)), "offtopic", rng=rng,
+                           moderation_rng=self.streams.daily("moderation", day))
 
     # -- cohesion ------------------------------------------------------------------------------
-    def _form_ties(self, members: list[int]) -> None:
+    def _form_ties(self, members: list[int], episode: Episode) -> None:
         """Members active in the same episode may get to know each other (process 8)."""
+        rng = self._traffic(episode) if len(members) > 1 else None
         for a, b in combinations(sorted(members), 2):
-            if (a, b) not in self._ties and self.behaviour_rng.random() < self.params.tie_prob:
+            if (a, b) not in self._ties and rng.random() < self.params.tie_prob:
                 self._ties.update(((a, b), (b, a)))
                 self._new_ties.append((a, b))
                 self.tally.add("ties_formed")

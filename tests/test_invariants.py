@@ -229,11 +229,13 @@ def test_every_preset_keeps_the_invariants_in_a_busy_world(scenario):
 def test_busy_world_with_officer_and_feedback_exercises_every_channel():
     """Officer in the group, feedback after every report: all three channels and feedback occur,
     including reports that had no post (so 'feedback only with posts' is put to the test)."""
-    model = busy("police_feedback", officer_in_group=True)
-    check_invariants(model)
-    total = model.day_table().sum()
+    # the officer reads first only now and then (0-2 reports a run): three seeds together
+    models = [busy("police_feedback", seed=seed, officer_in_group=True) for seed in (1, 2, 3)]
+    for model in models:
+        check_invariants(model)
+    total = sum(model.day_table().sum() for model in models)
     assert min(total.reports_via_112, total.reports_via_admin, total.reports_via_officer) > 0
-    reported_without_post = set(model.police.reports) - _posted_situations(model)
+    reported_without_post = set(models[0].police.reports) - _posted_situations(models[0])
     assert reported_without_post and total.feedback_messages > 0
 
 
@@ -739,8 +741,10 @@ def test_saar_reminders_bring_more_112_calls():
     total = saar.day_table().sum()
     check_invariants(saar)
     asked = sum(m.kind == "admin_question" for m in saar.chat.log)
-    assert plain.calls_112 == plain.responses_saar + plain.responses_call_only
-    assert asked > 10 and total.calls_112 == total.responses_saar + total.responses_call_only + asked
+    # every caller calls, unless they had read "112 called" by then (calls_saved)
+    assert plain.calls_112 + plain.calls_saved == plain.responses_saar + plain.responses_call_only
+    assert asked > 10 and total.calls_112 + total.calls_saved == (
+        total.responses_saar + total.responses_call_only + asked)
 
 
 def test_shared_episodes_form_ties_between_members_only():
