@@ -1,11 +1,13 @@
-"""Who is in the group over time: joining, leaving and removal, under WhatsApp's cap (process 8).
+"""Who is in which group over time: joining, leaving and removal, under WhatsApp's cap (process 8).
 
-Every change of membership goes through ``Membership``, which keeps the log and the counts:
+Every change of membership goes through ``Membership``, which keeps the log and the counts, and
+``residents.member`` (in a group) and ``residents.group`` (which) in step. A household can only
+ever be in the group over its own street (``hood.home_group``), so a resident is in at most one:
 
 - **joining**: a non-member joins after a burglary or attempt in sight of their house, if a member
-  is in sight of it too (the group is present on that street), or because a member they know gets
-  them to join (each member tie, ``invite_prob`` a day); never above ``member_cap``, and never
-  without a group (at least one member);
+  is in sight of it too (the group is present on that street), or because a member of that group
+  they know gets them to join (each such tie, ``invite_prob`` a day); never above ``member_cap``
+  in a group, and never without a group (at least one member);
 - **leaving**: a member leaves because of the group's traffic (``traffic_leave_prob`` per message a
   day over the last week) or in annoyance after an admin's warning (``conflict_leave_prob``, drawn
   by the chat when it warns);
@@ -41,7 +43,11 @@ class Membership:
 
     @property
     def count(self) -> int:
+        """Members of all groups."""
         return int(self.residents.member.sum())
+
+    def count_in(self, group: int) -> int:
+        return int(np.count_nonzero(self.residents.group == group))
 
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""
@@ -51,16 +57,18 @@ class Membership:
     def join(self, households: np.ndarray, time: float, rng: np.random.Generator | None = None) -> None:
         """Those of ``households`` who may join do, in random order, while there is room."""
         res = self.residents
-        if not res.member.any():
-            return  # no group to join
-        candidates = np.unique(households[~self.residents.ever_member[households]])
-        room = self.p.member_cap - self.count
-        if room <= 0 or not len(candidates):
-            return
-        if len(candidates) > room:
-            candidates = (rng or self.rng).choice(candidates, size=room, replace=False)
-        for h in candidates.tolist():
-            self._change(h, True, "joined", time)
+        candidates = np.unique(households[~res.ever_member[households]])
+        home = self.hood.home_group[candidates]
+        for g in np.unique(home).tolist():
+            joining = candidates[home == g]
+            present = self.count_in(g)
+            room = self.p.member_cap - present
+            if not present or room <= 0:
+                continue  # no group to join, or it is full
+            if len(joining) > room:
+                joining = (rng or self.rng).choice(joining, size=room, replace=False)
+            for h in joining.tolist():
+                self._change(h, True, "joined", time)
 
     def leave(self, household: int, time: float) -> None:
         if self.residents.member[household] and household not in self.admins:
@@ -74,6 +82,7 @@ class Membership:
         if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
             self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
         self.residents.member[household] = member
+        self.residents.group[household] = self.hood.home_group[household] if member else -1
         self.residents.ever_member[household] = True
         self.log.append((time, household, change))
         self.tally.add(f"members_{change}")
@@ -91,16 +100,22 @@ class Membership:
         u = rng.random(len(scene)) if u is None else u
         self.join(scene[~res.member[scene] & (u < self.p.incident_join_prob)], time, rng)
 
-    def daily(self, messages_per_day: float, time: float, rng: np.random.Generator | None = None) -> None:
-        """Leaving because of the traffic, then joining through members one knows."""
+    def daily(self, messages_per_day, time: float, rng: np.random.Generator | None = None) -> None:
+        """Leaving because of each group's traffic (``messages_per_day``: one value per group, or
+        one for all), then joining through members one knows."""
         p, res, rng = self.p, self.residents, rng or self.rng
         if not res.member.any():
             return
-        leave_chance = min(p.traffic_leave_prob * messages_per_day, 1.0)
-        n_leaving = rng.binomial(self.count, leave_chance)
-        if n_leaving:
-            for h in rng.choice(np.flatnonzero(res.member), size=n_leaving, replace=False).tolist():
-                self.leave(h, time)
+        per_group = np.broadcast_to(np.asarray(messages_per_day, dtype=float), (self.hood.n_groups,))
+        for g, traffic in enumerate(per_group.tolist()):
+            leave_chance = min(p.traffic_leave_prob * traffic, 1.0)
+            if leave_chance <= 0:
+                continue
+            members = np.flatnonzero(res.group == g)
+            n_leaving = rng.binomial(len(members), leave_chance)
+            if n_leaving:
+                for h in rng.choice(members, size=n_leaving, replace=False).tolist():
+                    self.leave(h, time)
         if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
             invited = self._invitable()
             joiners = invited[rng.random(len(invited)) < p.invite_prob]
@@ -108,8 +123,10 @@ class Membership:
                 self.join(joiners, time, rng)
 
     def _invitable(self) -> np.ndarray:
-        """Never-members, once per tie they have with a member (cached until ties or members change)."""
-        src, dst = self.hood.social_src, self.hood.social_dst
+        """Never-members, once per tie they have with a member of their street's group (cached until
+        ties or members change)."""
+        src, dst, res = self.hood.social_src, self.hood.social_dst, self.residents
         if self._invitable_of[0] != (len(src), len(self.log)):
-            self._invitable_of = ((len(src), len(self.log)), src[self.residents.member[dst] & ~self.residents.ever_member[src]])
+            inviting = (res.group[dst] == self.hood.home_group[src]) & ~res.ever_member[src]
+            self._invitable_of = ((len(src), len(self.log)), src[inviting])
         return self._invitable_of[1]

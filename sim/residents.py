@@ -51,10 +51,12 @@ REFERENCE_BIAS = 0.3
 class Residents:
     """State of all residents as arrays over households."""
 
-    def __init__(self, p: Params, member: np.ndarray, rng: np.random.Generator):
+    def __init__(self, p: Params, member: np.ndarray, rng: np.random.Generator, group: np.ndarray | None = None):
         n = len(member)
         self.p, self.rng = p, rng
         self.member = member.copy()
+        # the group each member is in (-1: none; default: all members in group 0); kept by Membership
+        self.group = np.where(member, 0, -1) if group is None else np.asarray(group, dtype=np.int64).copy()
         self.alertness = np.full(n, p.alertness_baseline)
         self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
         self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)

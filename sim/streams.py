@@ -18,8 +18,8 @@ Purposes (docs/odd.md, "Random streams"):
   finds it suspicious, what each does and when, who joins after a burglary), ``episode`` (its group
   traffic: reading, sightings, going out, replies, the admins' acts and relays), ``police`` (112's
   dispatch, response times, the officer reading and acting, arrests, feedback);
-- per day: ``chatter`` (off-topic posts: when, who, who reads), ``moderation`` (the admins' acts
-  on chatter), ``membership`` (leaving and joining through ties);
+- per day (and group): ``chatter`` (off-topic posts: when, who, who reads), ``moderation`` (the
+  admins' acts on chatter); per day: ``membership`` (leaving and joining through ties);
 - ``direct``: the components' own generator, for calls from outside the model's schedule (tests,
   notebooks); the model itself always names the substream.
 """
@@ -41,7 +41,7 @@ class Streams:
         self._key = self._state["state"]["key"]       # rekeyed in place: (seed, purpose | id)
         self._key[0] = self.seed
         self._pool: list[np.random.Generator] = []
-        self._daily: dict[str, tuple[int, np.random.Generator]] = {}
+        self._daily: dict[tuple[str, int], tuple[int, np.random.Generator]] = {}
         self._observe = self._new()
 
     @staticmethod
@@ -65,12 +65,12 @@ class Streams:
         """Situation ``situation``'s observe stream (used at once: one generator, rekeyed)."""
         return self._rekey(self._observe, "observe", situation)
 
-    def daily(self, purpose: str, day: int) -> np.random.Generator:
-        """Day ``day``'s stream for ``purpose`` (rekeyed on its first use that day)."""
-        got = self._daily.get(purpose)
+    def daily(self, purpose: str, day: int, group: int = 0) -> np.random.Generator:
+        """Day ``day``'s stream for ``purpose`` in ``group`` (rekeyed on its first use that day)."""
+        got = self._daily.get((purpose, group))
         if got is not None and got[0] == day:
             return got[1]
-        gen = self._rekey(got[1] if got is not None else self._new(), purpose, day)
-        self._daily[purpose] = (day, gen)
+        gen = self._rekey(got[1] if got is not None else self._new(), purpose, (day << 16) | group)
+        self._daily[(purpose, group)] = (day, gen)
         return gen
 
