@@ -373,6 +373,8 @@ class NeighbourhoodWatch(Model):
     def _relay_into(self, episode: Episode, group: ChatGroup, admin: int) -> None:
         """An adjacent group's admin posts the relayed signal there: its readers become more alert."""
         s = episode.situation
+        if self.residents.group[admin] != group.index:  # no longer in it
+            return
         _, readers, _ = group.post(self.now, admin, "relay", s.id, s.node, rng=self._traffic(episode))
         self.residents.alarm(readers)
         self.tally.add("relays")

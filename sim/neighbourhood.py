@@ -88,9 +88,10 @@ def build(p: Params, rng: np.random.Generator) -> Neighbourhood:
     home_group = territory[street]
     group = np.full(n, -1, dtype=np.int64)
     group_admins = []
-    for g, size in enumerate(_split(n_members, territory.max() + 1)):
+    for g, size in enumerate(_apportion(n_members, np.bincount(home_group))):
         houses = np.flatnonzero(home_group == g)
-        joined = houses[_membership(positions[houses], min(size, len(houses)), p.area_join_share, rng)]
+        size = min(size, len(houses), p.member_cap)
+        joined = houses[_membership(positions[houses], size, p.area_join_share, rng)]
         group[joined] = g
         n_admins = min(p.n_admins, len(joined))
         group_admins.append(sorted(int(a) for a in rng.choice(joined, size=n_admins, replace=False))
@@ -107,9 +108,13 @@ def build(p: Params, rng: np.random.Generator) -> Neighbourhood:
                          group_admins, [sorted(g) for g in adjacent])
 
 
-def _split(total: int, parts: int) -> list[int]:
-    """``total`` split into ``parts`` near-equal whole numbers."""
-    return [total // parts + (i < total % parts) for i in range(parts)]
+def _apportion(total: int, weights: np.ndarray) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders): each territory's members
+    in proportion to its households, so coverage is the same everywhere."""
+    share = total * weights / weights.sum()
+    parts = np.floor(share).astype(np.int64)
+    parts[np.argsort(parts - share, kind="stable")[:total - parts.sum()]] += 1
+    return parts.tolist()
 
 
 def _territories(centres: np.ndarray, k: int, rng: np.random.Generator, rounds: int = 10) -> np.ndarray:
