@@ -49,6 +49,10 @@ class Membership:
     def count_in(self, group: int) -> int:
         return int(np.count_nonzero(self.residents.group == group))
 
+    def counts(self) -> np.ndarray:
+        """Members of each group."""
+        return np.bincount(self.residents.group + 1, minlength=self.hood.n_groups + 1)[1:]
+
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""
         return self._members_in_sight / self._in_sight
@@ -107,13 +111,14 @@ class Membership:
         if not res.member.any():
             return
         per_group = np.broadcast_to(np.asarray(messages_per_day, dtype=float), (self.hood.n_groups,))
+        counts = self.counts().tolist()
         for g, traffic in enumerate(per_group.tolist()):
             leave_chance = min(p.traffic_leave_prob * traffic, 1.0)
             if leave_chance <= 0:
                 continue
-            members = np.flatnonzero(res.group == g)
-            n_leaving = rng.binomial(len(members), leave_chance)
+            n_leaving = rng.binomial(counts[g], leave_chance)
             if n_leaving:
+                members = np.flatnonzero(res.group == g)
                 for h in rng.choice(members, size=n_leaving, replace=False).tolist():
                     self.leave(h, time)
         if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day

@@ -164,8 +164,8 @@ class NeighbourhoodWatch(Model):
         self.situations.extend(self.today)
         for s in self.today:
             self._schedule(s.start, None, self._situation_occurs, s)
-        for group in self.groups:
-            for minute in self._chatter_times(day, group):
+        for group, members in zip(self.groups, self.membership.counts().tolist()):
+            for minute in self._chatter_times(day, group, members):
                 self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter, day, group)
         self._work_off_until((day + 1) * MINUTES_PER_DAY)
         self._apply_new_ties()
@@ -491,9 +491,9 @@ class NeighbourhoodWatch(Model):
         return True
 
     # -- chatter -------------------------------------------------------------------------------
-    def _chatter_times(self, day: int, group: ChatGroup) -> np.ndarray:
-        p, members = self.params, self.membership.count_in(group.index)
-        if not members:
+    def _chatter_times(self, day: int, group: ChatGroup, members: int) -> np.ndarray:
+        p = self.params
+        if not members or p.offtopic_rate == 0:
             return np.empty(0)
         rng = self.streams.daily("chatter", day, group.index)
         rate = p.offtopic_rate * group.chatter_multiplier * members / DAYS_PER_MONTH
