@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import sim
@@ -339,6 +339,8 @@ def test_invariants_hold_for_random_parameters():
     relays = []
 
     @given(params=random_params(), seed=st.integers(0, 2**31))
+    @example(params=Params(n_households=200, coverage=0.9, group_size=40.0, relay_prob=1.0, ambiguous_rate=200.0,
+                           observe_prob=0.6, ambiguous_suspicion_prob=0.4), seed=1)  # relays for certain
     def holds(params, seed):
         model = run_model(params, seed=seed, days=60)
         check_invariants(model)
