@@ -1,6 +1,9 @@
-"""The group chat and its rules: messages, who reads them when, and the admin's moderation.
+"""A group chat and its rules: messages, who reads them when, and the admins' moderation.
 
-A message reaches all current members at once (broadcast). Each member reads it with a chance
+A neighbourhood has several groups (``sim.neighbourhood``), each a ``ChatGroup`` over its own
+streets with its own admins and message log, and one central admins' group (``central=True``)
+whose members are every group's admins, where admins pass reports between groups and the police
+may post. A message reaches all current members of its group at once (broadcast). Each member reads it with a chance
 that falls with recent chatter (fatigue), after a random delay. A message the admin removes is
 not read by anyone after its removal. The administrator (*beheerder*) moderates by the group's
 rules: removes profiling posts, warns (then removes) members who post chatter, asks "did you call
@@ -23,11 +26,12 @@ from sim.residents import Residents
 from sim.world import MINUTES_PER_DAY
 
 MESSAGE_KINDS = ("signal", "saar", "sighting", "reply", "offtopic", "admin_question", "admin_warning",
-                 "admin_removal", "police_feedback", "closing")
+                 "admin_removal", "police_feedback", "closing", "relay")
 SIGNAL_KINDS = ("signal", "saar", "sighting")
 CHATTER_KINDS = ("reply", "offtopic")
-ADMIN_KINDS = ("admin_question", "admin_warning", "admin_removal", "closing")
+ADMIN_KINDS = ("admin_question", "admin_warning", "admin_removal", "closing", "relay")
 POLICE = -1  # author id of the officer / police
+CENTRAL = -2  # index of the central admins' group
 
 TEXT = {
     "signal": "Suspicious person at house {node}", "saar": "112 called: suspicious person at house {node}",
@@ -35,6 +39,7 @@ TEXT = {
     "admin_question": "Did you call 112?", "admin_warning": "Warning: keep this group for alarms only",
     "admin_removal": "Removed by the admin", "police_feedback": "Police: we checked house {node}",
     "closing": "Closing: the situation at house {node} is over",
+    "relay": "Passed on from a group nearby: suspicious person at house {node}",
 }
 
 
@@ -52,6 +57,7 @@ class Message:
     removed_at: float = float("inf")
     reads: int = 0                   # members who read it
     last_read: float = float("-inf")  # latest read by anyone, the officer included
+    group: int = 0                    # the group it was posted in (CENTRAL: the admins' group)
 
     @property
     def day(self) -> int:
@@ -68,12 +74,12 @@ class Message:
 
 
 class ChatGroup:
-    """The WhatsApp group: the message log, delivery to members, and the admin's moderation."""
+    """One WhatsApp group: its message log, delivery to its members, and its admins' moderation."""
 
     def __init__(self, p: Params, residents: Residents, admins: list[int], tally: Tally,
-                 rng: np.random.Generator, membership: Membership):
+                 rng: np.random.Generator | None, membership: Membership, index: int = 0):
         self.p, self.residents, self.admins, self.tally, self.rng = p, residents, admins, tally, rng
-        self.membership = membership
+        self.membership, self.index = membership, index
         self.log: list[Message] = []
         self.removed_at: dict[int, float] = {}             # removed member -> time of removal
         self._recent_daily: deque[int] = deque(maxlen=7)   # messages on each of the last 7 days
@@ -84,6 +90,13 @@ class ChatGroup:
         if self.log:
             self._recent_daily.append(self._today)
         self._today = 0
+
+    @property
+    def members(self) -> np.ndarray:
+        """Its current members (the central group: every admin)."""
+        if self.index == CENTRAL:
+            return np.asarray(self.admins, dtype=np.int64)
+        return np.flatnonzero(self.residents.group == self.index)
 
     @property
     def chatter_multiplier(self) -> float:
@@ -104,19 +117,23 @@ class ChatGroup:
 
     # -- posting and reading -------------------------------------------------------------------
     def post(self, time: float, author: int, kind: str, situation=None, node=None,
-             stigmatising: bool = False) -> tuple[Message, np.ndarray, np.ndarray]:
+             stigmatising: bool = False, rng: np.random.Generator | None = None,
+             moderation_rng: np.random.Generator | None = None) -> tuple[Message, np.ndarray, np.ndarray]:
         """Post a message at model ``time``, moderate it, deliver it to the members.
 
-        Returns the message, its readers and their read times. Only members may post.
+        Returns the message, its readers and their read times. Only members may post. ``rng``:
+        the stream for its delivery, ``moderation_rng`` for the admin's acts on it (default
+        ``rng``; both default to the group's own generator).
         """
+        rng = rng or self.rng
         role = "officer" if author == POLICE else ("admin" if author in self.admins else "resident")
-        if role == "resident" and not self.residents.member[author]:
-            raise ValueError(f"household {author} is not a member and cannot post")
-        msg = Message(len(self.log), time, author, role, kind, situation, node, stigmatising)
+        if role == "resident" and self.residents.group[author] != self.index:
+            raise ValueError(f"household {author} is not a member of group {self.index} and cannot post")
+        msg = Message(len(self.log), time, author, role, kind, situation, node, stigmatising, group=self.index)
         self._record(msg)
         if role == "resident":
-            self._moderate(msg)
-        return (msg, *self._deliver(msg))
+            self._moderate(msg, moderation_rng or rng)
+        return (msg, *self._deliver(msg, rng))
 
     def _record(self, msg: Message) -> None:
         self.log.append(msg)
@@ -134,11 +151,11 @@ class ChatGroup:
         if msg.stigmatising:
             t.add("stigmatising_messages")
 
-    def _deliver(self, msg: Message) -> tuple[np.ndarray, np.ndarray]:
-        members = np.flatnonzero(self.residents.member)
+    def _deliver(self, msg: Message, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        members = self.members
         members = members[members != msg.author]
-        delay = self.rng.exponential(self.p.read_delay_minutes, size=len(members))
-        read = (self.rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
+        delay = rng.exponential(self.p.read_delay_minutes, size=len(members))
+        read = (rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
             msg.time + delay < msg.removed_at)
         readers, times = members[read], msg.time + delay[read]
         msg.reads = len(readers)
@@ -147,31 +164,33 @@ class ChatGroup:
         return readers, times
 
     # -- the administrator (beheerder) -----------------------------------------------------------
-    def admin_acts(self) -> int | None:
+    def admin_acts(self, rng: np.random.Generator | None = None) -> int | None:
         """An admin available right now, or None (no admin, or none responds)."""
-        available = [a for a in self.admins if self.rng.random() < self.p.admin_availability]
-        return available[int(self.rng.integers(len(available)))] if available else None
+        rng = rng or self.rng
+        available = [a for a in self.admins if rng.random() < self.p.admin_availability]
+        return available[int(rng.integers(len(available)))] if available else None
 
-    def admin_delay(self) -> float:
-        return self.rng.exponential(self.p.admin_delay_minutes)
+    def admin_delay(self, rng: np.random.Generator | None = None) -> float:
+        return (rng or self.rng).exponential(self.p.admin_delay_minutes)
 
-    def _moderate(self, msg: Message) -> None:
+    def _moderate(self, msg: Message, rng: np.random.Generator) -> None:
         """Apply the group's rules to a resident's message (before anyone reads it)."""
         p = self.p
         profiling = msg.stigmatising and p.remove_profiling
         chatter = msg.kind in CHATTER_KINDS and p.chatter_rule != "tolerated"
         if not (profiling or chatter):
             return
-        admin = self.admin_acts()
+        admin = self.admin_acts(rng)
         if admin is None:
             return
-        at = msg.time + self.admin_delay()
+        at = msg.time + self.admin_delay(rng)
         if profiling or p.chatter_rule == "strict":
             msg.removed, msg.removed_at = True, at
             self.tally.add("messages_removed")
-        self._warn_or_remove(admin, msg.author, at, msg.time)
+        self._warn_or_remove(admin, msg.author, at, msg.time, rng)
 
-    def _warn_or_remove(self, admin: int, member: int, time: float, now: float) -> None:
+    def _warn_or_remove(self, admin: int, member: int, time: float, now: float,
+                        rng: np.random.Generator) -> None:
         """One warning (or ``warnings_before_removal``), then removal from the group.
 
         The decision takes effect at once (the member posts no more); the admin's message
@@ -191,15 +210,17 @@ class ChatGroup:
             res.warnings[member] += 1
             res.warned_at[member] = time
             kind = "admin_warning"
-        msg = Message(len(self.log), time, admin, "admin", kind, node=member)
+        msg = Message(len(self.log), time, admin, "admin", kind, node=member, group=self.index)
         self._record(msg)
-        self._deliver(msg)
-        if kind == "admin_warning" and self.rng.random() < self.p.conflict_leave_prob:
+        self._deliver(msg, rng)
+        if kind == "admin_warning" and rng.random() < self.p.conflict_leave_prob:
             self.membership.leave(member, now)  # leaves in annoyance
 
-    def close(self, situation, time: float) -> np.ndarray:
+    def close(self, situation, time: float, rng: np.random.Generator | None = None) -> np.ndarray:
         """Closing message after an incident (afmelding); returns its readers."""
-        admin = self.admin_acts()
-        if admin is None or self.rng.random() >= self.p.closing_prob:
+        rng = rng or self.rng
+        admin = self.admin_acts(rng)
+        if admin is None or rng.random() >= self.p.closing_prob:
             return np.empty(0, dtype=np.int64)
-        return self.post(time + self.admin_delay(), admin, "closing", situation.id, situation.node)[1]
+        return self.post(time + self.admin_delay(rng), admin, "closing", situation.id, situation.node,
+                         rng=rng)[1]

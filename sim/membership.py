@@ -1,11 +1,13 @@
-"""Who is in the group over time: joining, leaving and removal, under WhatsApp's cap (process 8).
+"""Who is in which group over time: joining, leaving and removal, under WhatsApp's cap (process 8).
 
-Every change of membership goes through ``Membership``, which keeps the log and the counts:
+Every change of membership goes through ``Membership``, which keeps the log and the counts, and
+``residents.member`` (in a group) and ``residents.group`` (which) in step. A household can only
+ever be in the group over its own street (``hood.home_group``), so a resident is in at most one:
 
 - **joining**: a non-member joins after a burglary or attempt in sight of their house, if a member
-  is in sight of it too (the group is present on that street), or because a member they know gets
-  them to join (each member tie, ``invite_prob`` a day); never above ``member_cap``, and never
-  without a group (at least one member);
+  is in sight of it too (the group is present on that street), or because a member of that group
+  they know gets them to join (each such tie, ``invite_prob`` a day); never above ``member_cap``
+  in a group, and never without a group (at least one member);
 - **leaving**: a member leaves because of the group's traffic (``traffic_leave_prob`` per message a
   day over the last week) or in annoyance after an admin's warning (``conflict_leave_prob``, drawn
   by the chat when it warns);
@@ -30,7 +32,7 @@ class Membership:
     """The group's membership over time and the record of each change."""
 
     def __init__(self, p: Params, residents: Residents, hood: Neighbourhood, tally: Tally,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator | None = None):
         self.p, self.residents, self.hood, self.tally, self.rng = p, residents, hood, tally, rng
         self.admins = set(hood.admins)
         self.log: list[tuple[float, int, str]] = []         # (model time, household, change)
@@ -41,26 +43,36 @@ class Membership:
 
     @property
     def count(self) -> int:
-        return np.count_nonzero(self.residents.member)
+        """Members of all groups."""
+        return int(np.count_nonzero(self.residents.member))
+
+    def count_in(self, group: int) -> int:
+        return int(np.count_nonzero(self.residents.group == group))
+
+    def counts(self) -> np.ndarray:
+        """Members of each group."""
+        return np.bincount(self.residents.group + 1, minlength=self.hood.n_groups + 1)[1:]
 
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""
         return self._members_in_sight / self._in_sight
 
     # -- changes ---------------------------------------------------------------------------------
-    def join(self, households: np.ndarray, time: float) -> None:
+    def join(self, households: np.ndarray, time: float, rng: np.random.Generator | None = None) -> None:
         """Those of ``households`` who may join do, in random order, while there is room."""
         res = self.residents
-        if not res.member.any():
-            return  # no group to join
-        candidates = np.unique(households[~self.residents.ever_member[households]])
-        room = self.p.member_cap - self.count
-        if room <= 0 or not len(candidates):
-            return
-        if len(candidates) > room:
-            candidates = self.rng.choice(candidates, size=room, replace=False)
-        for h in candidates.tolist():
-            self._change(h, True, "joined", time)
+        candidates = np.unique(households[~res.ever_member[households]])
+        home = self.hood.home_group[candidates]
+        for g in np.unique(home).tolist():
+            joining = candidates[home == g]
+            present = self.count_in(g)
+            room = self.p.member_cap - present
+            if not present or room <= 0:
+                continue  # no group to join, or it is full
+            if len(joining) > room:
+                joining = (rng or self.rng).choice(joining, size=room, replace=False)
+            for h in joining.tolist():
+                self._change(h, True, "joined", time)
 
     def leave(self, household: int, time: float) -> None:
         if self.residents.member[household] and household not in self.admins:
@@ -74,38 +86,52 @@ class Membership:
         if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
             self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
         self.residents.member[household] = member
+        self.residents.group[household] = self.hood.home_group[household] if member else -1
         self.residents.ever_member[household] = True
         self.log.append((time, household, change))
         self.tally.add(f"members_{change}")
 
     # -- the rules -------------------------------------------------------------------------------
-    def after_incident(self, scene: np.ndarray, time: float) -> None:
-        """A burglary or attempt: non-members in sight of it may join, if the group is there."""
-        res = self.residents
+    def after_incident(self, scene: np.ndarray, time: float, u: np.ndarray | None = None,
+                       rng: np.random.Generator | None = None) -> None:
+        """A burglary or attempt: non-members in sight of it may join, if the group is there.
+
+        ``u``: one uniform draw per household of ``scene``; ``rng`` for the order of joining.
+        """
+        res, rng = self.residents, rng or self.rng
         if self.p.incident_join_prob == 0 or not res.member[scene].any():
             return
-        neighbours = scene[~res.member[scene]]
-        self.join(neighbours[self.rng.random(len(neighbours)) < self.p.incident_join_prob], time)
+        u = rng.random(len(scene)) if u is None else u
+        self.join(scene[~res.member[scene] & (u < self.p.incident_join_prob)], time, rng)
 
-    def daily(self, messages_per_day: float, time: float) -> None:
-        """Leaving because of the traffic, then joining through members one knows."""
-        p, res, rng = self.p, self.residents, self.rng
+    def daily(self, messages_per_day, time: float, rng: np.random.Generator | None = None) -> None:
+        """Leaving because of each group's traffic (``messages_per_day``: one value per group, or
+        one for all), then joining through members one knows."""
+        p, res, rng = self.p, self.residents, rng or self.rng
         if not res.member.any():
             return
-        leave_chance = min(p.traffic_leave_prob * messages_per_day, 1.0)
-        n_leaving = rng.binomial(self.count, leave_chance)
-        if n_leaving:
-            for h in rng.choice(np.flatnonzero(res.member), size=n_leaving, replace=False).tolist():
-                self.leave(h, time)
+        per_group = np.broadcast_to(np.asarray(messages_per_day, dtype=float), (self.hood.n_groups,))
+        counts = self.counts().tolist()
+        for g, traffic in enumerate(per_group.tolist()):
+            leave_chance = min(p.traffic_leave_prob * traffic, 1.0)
+            if leave_chance <= 0:
+                continue
+            n_leaving = rng.binomial(counts[g], leave_chance)
+            if n_leaving:
+                members = np.flatnonzero(res.group == g)
+                for h in rng.choice(members, size=n_leaving, replace=False).tolist():
+                    self.leave(h, time)
         if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
             invited = self._invitable()
             joiners = invited[rng.random(len(invited)) < p.invite_prob]
             if len(joiners):
-                self.join(joiners, time)
+                self.join(joiners, time, rng)
 
     def _invitable(self) -> np.ndarray:
-        """Never-members, once per tie they have with a member (cached until ties or members change)."""
-        src, dst = self.hood.social_src, self.hood.social_dst
+        """Never-members, once per tie they have with a member of their street's group (cached until
+        ties or members change)."""
+        src, dst, res = self.hood.social_src, self.hood.social_dst, self.residents
         if self._invitable_of[0] != (len(src), len(self.log)):
-            self._invitable_of = ((len(src), len(self.log)), src[self.residents.member[dst] & ~self.residents.ever_member[src]])
+            inviting = (res.group[dst] == self.hood.home_group[src]) & ~res.ever_member[src]
+            self._invitable_of = ((len(src), len(self.log)), src[inviting])
         return self._invitable_of[1]

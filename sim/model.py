@@ -1,5 +1,9 @@
 """The neighbourhood-watch model: wiring, the event-driven schedule, and the course of an episode.
 
+A neighbourhood has several street-level groups (``groups``: each a ``sim.chat.ChatGroup`` with its
+members, admins and message log) and a central admins' group (``central``) in which admins pass a
+signal on to the groups adjacent to theirs, and in which the police may post.
+
 A step is one day. Situations are rare and a group message reaches all members at once, so the
 model is event-driven: each day adds the day's situations and chatter to a queue of timed events
 (minutes since the start), and the queue is worked off in time order — a situation is noticed and
@@ -8,9 +12,15 @@ going out, replies), the admin moderates, units arrive. An *episode* is everythi
 sets off; when its last event has happened it is closed (feedback, closing message, new ties).
 Then talk and forgetting apply to all residents as array operations.
 
-Random streams (all from the seed): ``world`` (situations: common random numbers across
-scenarios), ``network`` (streets, ties, membership) and ``behaviour`` (everything residents,
-admins and police do).
+Random streams (all from the seed; docs/odd.md, "Random streams"): ``world`` (situations) and
+``network`` (streets, ties, initial membership) are whole-run streams that read no state, so the
+same in every scenario; everything residents, admins and police do draws from substreams keyed by
+what the decision is about (``sim.streams``): per situation its ``observe`` stream (who notices,
+who finds it suspicious, what each does and when: one draw per household in sight, so a
+household's draws do not depend on who else noticed), its ``episode`` stream (the group traffic it
+sets off) and its ``police`` stream (how the police handle it); per day the ``chatter``,
+``moderation`` and ``membership`` streams. Two scenarios on one seed thus draw the same numbers
+for everything up to their first difference, and mostly the same after it (common random numbers).
 """
 
 from __future__ import annotations
@@ -28,12 +38,13 @@ from mesa.discrete_space import Network
 
 from sim import neighbourhood
 from sim.agents import Administrator, Resident
-from sim.chat import POLICE, ChatGroup, Message
+from sim.chat import CENTRAL, POLICE, SIGNAL_KINDS, ChatGroup, Message
 from sim.membership import Membership
 from sim.outcomes import DAYS_PER_MONTH, DayRecord, Tally, summarise
 from sim.params import Params
 from sim.police import Police, Report
 from sim.residents import Residents, Response
+from sim.streams import Streams
 from sim.world import MINUTES_PER_DAY, Situation, World
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -46,6 +57,7 @@ class Episode:
     """What one situation set off, until its last event has happened."""
 
     situation: Situation
+    group: ChatGroup                                    # the group over the situation's street
     pending: int = 0                                    # events still to come
     participants: set[int] = field(default_factory=set)  # residents who did something about it (ties)
     callers: set[int] = field(default_factory=set)       # residents who called 112 about it
@@ -53,7 +65,11 @@ class Episode:
     posts: list[Message] = field(default_factory=list)
     going_out: int = 0
     forwarded: bool = False
+    relayed: bool = False      # an admin has considered passing it on to the central group
+    in_central: bool = False   # it was passed on to the central admins' group
     report: Report | None = None
+    traffic: np.random.Generator | None = None    # its episode stream (made on first use)
+    handling: np.random.Generator | None = None   # its police stream (made on first use)
 
 
 def _person_leaves() -> None:
@@ -70,18 +86,23 @@ class NeighbourhoodWatch(Model):
         self.params = p = params if params is not None else Params.preset()  # as sim.run()
         if not isinstance(p, Params):
             raise TypeError(f"params must be a sim.Params, not {type(p).__name__}")
-        world_ss, network_ss, behaviour_ss = np.random.SeedSequence(int(seed)).spawn(3)
-        self.behaviour_rng = np.random.default_rng(behaviour_ss)
+        world_ss, network_ss = np.random.SeedSequence(int(seed)).spawn(2)
+        self.streams = Streams(int(seed))
 
         self.hood = neighbourhood.build(p, np.random.default_rng(network_ss))
         self.world = World(p, np.random.default_rng(world_ss))
         self.tally = Tally()
-        self.residents = Residents(p, self.hood.member, self.behaviour_rng)
+        self.residents = Residents(p, self.hood.member, self.streams.fresh("traits"), self.hood.group)
+        # the components' own generator serves direct calls only: the model names each substream
+        direct = self.residents.rng = self.streams.fresh("direct")
         self.admin_nodes = self.hood.admins
-        self.membership = Membership(p, self.residents, self.hood, self.tally, self.behaviour_rng)
-        self.chat = ChatGroup(p, self.residents, self.admin_nodes, self.tally, self.behaviour_rng,
-                              self.membership)
-        self.police = Police(self, p, self.tally, self.behaviour_rng)
+        self.membership = Membership(p, self.residents, self.hood, self.tally, direct)
+        self.groups = [ChatGroup(p, self.residents, admins, self.tally, direct, self.membership, index=g)
+                       for g, admins in enumerate(self.hood.group_admins)]
+        # the central admins' group: its messages are not the neighbourhood's (own tally)
+        self.central = ChatGroup(p, self.residents, self.admin_nodes, Tally(), direct, self.membership,
+                                 index=CENTRAL)
+        self.police = Police(self, p, self.tally, direct)
         self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
         self._new_ties: list[tuple[int, int]] = []
 
@@ -106,21 +127,50 @@ class NeighbourhoodWatch(Model):
     def day(self) -> int:
         return self.steps
 
+    @property
+    def chat(self) -> ChatGroup:
+        """The group, in a neighbourhood of one group (``groups`` lists them all)."""
+        if len(self.groups) != 1:
+            raise AttributeError(f"the neighbourhood has {len(self.groups)} groups: use model.groups "
+                                 "(or model.messages for all their messages)")
+        return self.groups[0]
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every group's messages, in time order (the central admins' group not included)."""
+        return sorted((m for g in self.groups for m in g.log), key=lambda m: (m.time, m.group, m.id))
+
+    def group_table(self) -> pd.DataFrame:
+        """One row per group: households over its streets, members now, admins, and its messages
+        (all, signals, relayed in from adjacent groups, chatter)."""
+        rows = []
+        for g in self.groups:
+            kinds = [m.kind for m in g.log]
+            rows.append({"group": g.index, "households": int(np.count_nonzero(self.hood.home_group == g.index)),
+                         "members": len(g.members), "admins": len(g.admins), "messages": len(kinds),
+                         "signals": sum(k in SIGNAL_KINDS for k in kinds),
+                         "relays": kinds.count("relay"),
+                         "offtopic": kinds.count("offtopic") + kinds.count("reply")})
+        return pd.DataFrame(rows)
+
     # -- the schedule --------------------------------------------------------------------------
     def step(self) -> None:
         """One day: the day's events in time order, then talk and forgetting."""
         day = self.steps - 1  # Mesa has already counted this step
-        self.chat.new_day()
+        for group in self.groups:
+            group.new_day()
         self.police.new_day()
         self.today = self.world.situations_on(day)
         self.situations.extend(self.today)
         for s in self.today:
             self._schedule(s.start, None, self._situation_occurs, s)
-        for minute in self._chatter_times():
-            self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter)
+        for group, members in zip(self.groups, self.membership.counts().tolist()):
+            for minute in self._chatter_times(day, group, members):
+                self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter, day, group)
         self._work_off_until((day + 1) * MINUTES_PER_DAY)
         self._apply_new_ties()
-        self.membership.daily(self.chat.messages_per_day, (day + 1) * MINUTES_PER_DAY)
+        self.membership.daily([g.messages_per_day for g in self.groups], (day + 1) * MINUTES_PER_DAY,
+                              self.streams.daily("membership", day))
         self.residents.daily(self.hood.social_src, self.hood.social_dst, self.membership.watched())
         self._record(day)
 
@@ -179,19 +229,25 @@ class NeighbourhoodWatch(Model):
         t.add("offences" if s.offence else "innocent_situations")
         if not s.offence and s.minority:
             t.add("innocent_minority")
+        # the observe stream: one draw per household in sight for each decision (rows: notice,
+        # appraise, call, tell the group, investigate, post, reaction delay, join after a burglary)
+        rng = self.streams.observe(s.id)
+        u = rng.random((8, len(in_sight)))
         if s.kind in VICTIMISING_KINDS:
             t.add("burglaries")
             res.victimise(s.node)
-            self.membership.after_incident(in_sight, self.now)
+            self.membership.after_incident(in_sight, self.now, u[7], rng)
 
-        observers = res.notice(in_sight, s.minute)
-        suspicious = res.appraise(observers, s.offence, s.minority)
+        observers = res.notice(in_sight, s.minute, u[0])
+        seen = np.searchsorted(in_sight, observers)    # in_sight is sorted
+        suspicious = res.appraise(observers, s.offence, s.minority, u[1, seen])
         t.add("observations", len(observers))
         t.add("suspicions", len(suspicious))
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
+        at = np.searchsorted(in_sight, suspicious)
         res.alarm_witnesses(suspicious)
-        responses = res.respond(suspicious)
+        responses = res.respond(suspicious, u[2:6, at])
         counts = np.bincount(responses, minlength=len(Response)).tolist()
         for r in Response:
             t.add(f"responses_{r.name.lower()}", counts[r])
@@ -202,9 +258,9 @@ class NeighbourhoodWatch(Model):
             if not s.offence and s.minority:
                 t.add("innocent_minority_signalled")
 
-        episode = Episode(s)
+        episode = Episode(s, self.groups[self.hood.home_group[s.node]])
         self._schedule(s.gone_at, episode, _person_leaves)  # the episode lasts at least this long
-        act_at = self.now + self.behaviour_rng.exponential(p.reaction_minutes, size=len(suspicious))
+        act_at = self.now - p.reaction_minutes * np.log1p(-u[6, at])   # exponential delays
         for resident, response, at in zip(suspicious.tolist(), responses, act_at):
             if response == Response.NOTHING:
                 continue
@@ -252,15 +308,29 @@ class NeighbourhoodWatch(Model):
         alert = (1 + res.alertness[in_sight].sum() / len(in_sight)) / (1 + p.alertness_baseline)
         return float(min(1.0, p.deterrence * members * alert))
 
+    # -- an episode's substreams ---------------------------------------------------------------
+    def _traffic(self, episode: Episode) -> np.random.Generator:
+        """The episode's group traffic stream (reading, reactions, the admins' acts)."""
+        if episode.traffic is None:
+            episode.traffic = self.streams.fresh("episode", episode.situation.id)
+        return episode.traffic
+
+    def _handling(self, episode: Episode) -> np.random.Generator:
+        """The police's stream for the episode's situation (dispatch, units, the officer)."""
+        if episode.handling is None:
+            episode.handling = self.streams.fresh("police", episode.situation.id)
+        return episode.handling
+
     def _post_signal(self, episode: Episode, author: int, kind: str) -> None:
         """Process 5-6: a signal in the group; readers react; the admin moderates and liaises."""
-        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        p, rng, s = self.params, self._traffic(episode), episode.situation
         if not self.residents.member[author]:  # removed from the group in the meantime
             return
         if kind == "saar" and episode.told_112.get(author, float("inf")) <= self.now:
             return  # had read "112 called" before calling: called nobody, tells nothing new
-        stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author)
-        msg, readers, read_at = self.chat.post(self.now, author, kind, s.id, s.node, stigmatising)
+        stigmatising = s.minority and kind != "sighting" and self.residents.stigmatising(author, rng)
+        group = episode.group
+        msg, readers, read_at = group.post(self.now, author, kind, s.id, s.node, stigmatising, rng)
         episode.posts.append(msg)
         self.residents.alarm(readers, stigmatising)
         if kind == "saar":
@@ -269,26 +339,62 @@ class NeighbourhoodWatch(Model):
         if kind == "sighting":
             return
         self._readers_react(episode, msg, readers, read_at)
-        officer_reads_at = self.police.officer.reads(self.now, self.chat.read_chance(p.officer_reads_prob))
+        officer_reads_at = self.police.officer.reads(self.now, self._officer_read_chance(),
+                                                     self._handling(episode) if p.officer_in_group else None)
         if officer_reads_at is not None and officer_reads_at < msg.removed_at:
             msg.last_read = max(msg.last_read, officer_reads_at)
             self._schedule(officer_reads_at, episode, self._contact_police, episode, "officer")
         if kind == "signal" and p.saar_enforced:
-            admin = self.chat.admin_acts()
+            admin = group.admin_acts(rng)
             if admin is not None:
-                self._schedule(self.now + self.chat.admin_delay(), episode, self._ask_saar, episode, admin, author)
+                self._schedule(self.now + group.admin_delay(rng), episode, self._ask_saar, episode, admin, author)
         if p.admin_liaison and not episode.forwarded and not msg.removed:  # a removed post is not passed on
             episode.forwarded = True
-            admin = self.chat.admin_acts()
+            admin = group.admin_acts(rng)
             if admin is not None and rng.random() < p.admin_forward_prob:
                 episode.participants.add(admin)
                 # the officer picks it up on duty, after a delay
-                picked_up = self.police.officer.acts_at(self.now + self.chat.admin_delay())
+                picked_up = self.police.officer.acts_at(self.now + group.admin_delay(rng),
+                                                        self._handling(episode))
                 self._schedule(picked_up, episode, self._contact_police, episode, "admin")
+        if not episode.relayed and not msg.removed and p.relay_prob > 0 and self.hood.adjacent[group.index]:
+            episode.relayed = True   # the admin considers passing the first (kept) signal on
+            admin = group.admin_acts(rng)
+            if admin is not None and rng.random() < p.relay_prob:
+                self._schedule(self.now + rng.exponential(p.relay_delay_minutes), episode, self._relay_central,
+                               episode, admin)
+
+    def _officer_read_chance(self) -> float:
+        """The officer in every group reads a post with ``officer_reads_prob``, dulled by all their
+        groups' traffic: one officer's reading time is shared across the groups."""
+        p = self.params
+        return p.officer_reads_prob / (1 + p.chatter_fatigue * sum(g.messages_per_day for g in self.groups))
+
+    def _relay_central(self, episode: Episode, admin: int) -> None:
+        """An admin passes the signal on in the central admins' group; the admins of adjacent groups
+        read it there and may post it in their own group."""
+        p, rng, s = self.params, self._traffic(episode), episode.situation
+        self.central.post(self.now, admin, "relay", s.id, s.node, rng=rng)
+        episode.in_central = True
+        for g in self.hood.adjacent[episode.group.index]:
+            group = self.groups[g]
+            relayer = group.admin_acts(rng)
+            if relayer is not None and rng.random() < p.relay_prob:
+                self._schedule(self.now + rng.exponential(p.relay_delay_minutes), episode, self._relay_into,
+                               episode, group, relayer)
+
+    def _relay_into(self, episode: Episode, group: ChatGroup, admin: int) -> None:
+        """An adjacent group's admin posts the relayed signal there: its readers become more alert."""
+        s = episode.situation
+        if self.residents.group[admin] != group.index:  # no longer in it
+            return
+        _, readers, _ = group.post(self.now, admin, "relay", s.id, s.node, rng=self._traffic(episode))
+        self.residents.alarm(readers)
+        self.tally.add("relays")
 
     def _readers_react(self, episode: Episode, msg: Message, readers: np.ndarray, read_at: np.ndarray) -> None:
         """Readers in sight of the scene add sightings, readers on its street go out to look; some reply."""
-        p, rng, s = self.params, self.behaviour_rng, episode.situation
+        p, rng, s = self.params, self._traffic(episode), episode.situation
         near = np.isin(readers, self.hood.in_sight(s.node))
         sights = rng.random(int(near.sum())) < p.sighting_prob
         for reader, at in zip(readers[near][sights].tolist(), read_at[near][sights]):
@@ -303,23 +409,24 @@ class NeighbourhoodWatch(Model):
             episode.going_out += 1
             self._schedule(at + p.reaction_minutes, episode, self._confront, s)
         # replies are chatter: no one does anything together, so repliers are no participants
-        n_replies = rng.binomial(len(readers), min(p.reply_prob * self.chat.chatter_multiplier, 1.0))
+        n_replies = rng.binomial(len(readers), min(p.reply_prob * episode.group.chatter_multiplier, 1.0))
         for i in (rng.choice(len(readers), size=n_replies, replace=False) if n_replies else ()):
             self._schedule(float(read_at[i]), episode, self._reply, episode, int(readers[i]))
 
     def _reply(self, episode: Episode, reader: int) -> None:
-        if self.residents.member[reader]:
+        if self.residents.group[reader] == episode.group.index:
             s = episode.situation
-            self.chat.post(self.now, reader, "reply", s.id, s.node)
+            episode.group.post(self.now, reader, "reply", s.id, s.node, rng=self._traffic(episode))
 
     def _ask_saar(self, episode: Episode, admin: int, poster: int) -> None:
         """SAAR enforced: the admin asks 'did you call 112?'; the poster may call now."""
         s = episode.situation
         if not self.residents.member[poster]:  # removed from the group meanwhile
             return
-        self.chat.post(self.now, admin, "admin_question", s.id, s.node)
+        rng = self._traffic(episode)
+        episode.group.post(self.now, admin, "admin_question", s.id, s.node, rng=rng)
         episode.participants.add(admin)
-        if self.behaviour_rng.random() < self.params.saar_comply_prob:
+        if rng.random() < self.params.saar_comply_prob:
             self._schedule(self.now + self.params.reaction_minutes, episode, self._contact_police, episode, "112",
                            poster, True)
 
@@ -343,9 +450,10 @@ class NeighbourhoodWatch(Model):
             self.tally.add("calls_112")
             episode.callers.add(caller)
             self.tally.add("calls_112_members" if self.residents.member[caller] else "calls_112_nonmembers")
-        episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group)
+        rng = self._handling(episode)
+        episode.report, arrival = self.police.receive(episode.situation, channel, self.now, tells_group, rng)
         if arrival is not None:
-            self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival)
+            self._schedule(arrival, episode, self.police.response.arrive, episode.report, arrival, rng)
 
     def _close(self, episode: Episode) -> None:
         """Everything is over: tally the episode, feedback, closing message, new ties."""
@@ -359,53 +467,65 @@ class NeighbourhoodWatch(Model):
             t.add("wrongful_confrontations")
         t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
         report = episode.report
-        fed_back = bool(episode.posts and report is not None and self.police.officer.gives_feedback(report)
-                        and self._feedback(s))
+        fed_back = bool(episode.posts and report is not None
+                        and self.police.officer.gives_feedback(report, self._handling(episode))
+                        and self._feedback(episode))
         if episode.callers and not fed_back and (report is None or not report.follow_ups):
             res.disappoint(np.array(sorted(episode.callers)))
         if episode.posts:
-            readers = self.chat.close(s, self.now)
+            readers = episode.group.close(s, self.now, self._traffic(episode))
             res.reassure(readers, trust=False)
             # a false alarm the admin knows of (a unit looked, or a resident spoke to the person)
             if len(readers) and not s.offence and (s.confronted or (report is not None and "look" in report.follow_ups)):
                 t.add("false_alarms_corrected")
                 res.correct(readers)
-        self._form_ties([i for i in episode.participants if res.member[i]])
+        self._form_ties([i for i in episode.participants if res.member[i]], episode)
+        self.streams.release(episode.traffic, episode.handling)
+        episode.traffic = episode.handling = None
 
-    def _feedback(self, s: Situation) -> bool:
+    def _feedback(self, episode: Episode) -> bool:
         """Police feedback reaches the group: from the officer (on duty), or relayed by an admin.
 
         Returns whether it reached the group.
         """
+        s, rng, group = episode.situation, self._traffic(episode), episode.group
         if self.params.officer_in_group:
-            author, at = POLICE, self.police.officer.acts_at(self.now)
+            author, at = POLICE, self.police.officer.acts_at(self.now, self._handling(episode))
+            if episode.in_central:  # the police may post in the central admins' group too
+                self.central.post(at, POLICE, "police_feedback", s.id, s.node, rng=rng)
         else:
-            author = self.chat.admin_acts() if self.params.admin_liaison else None
+            author = group.admin_acts(rng) if self.params.admin_liaison else None
             if author is None:
                 return False
-            at = self.now + self.chat.admin_delay()
-        _, readers, _ = self.chat.post(at, author, "police_feedback", s.id, s.node)
+            at = self.now + group.admin_delay(rng)
+        _, readers, _ = group.post(at, author, "police_feedback", s.id, s.node, rng=rng)
         self.tally.add("feedback_messages")
         self.residents.reassure(readers, trust=True)
         return True
 
     # -- chatter -------------------------------------------------------------------------------
-    def _chatter_times(self) -> np.ndarray:
+    def _chatter_times(self, day: int, group: ChatGroup, members: int) -> np.ndarray:
         p = self.params
-        rate = p.offtopic_rate * self.chat.chatter_multiplier * np.count_nonzero(self.residents.member) / DAYS_PER_MONTH
-        n = self.behaviour_rng.poisson(rate)
-        return self.behaviour_rng.uniform(0, MINUTES_PER_DAY, size=n) if n else ()  # most days: none
+        if not members or p.offtopic_rate == 0:
+            return np.empty(0)
+        rng = self.streams.daily("chatter", day, group.index)
+        rate = p.offtopic_rate * group.chatter_multiplier * members / DAYS_PER_MONTH
+        n = rng.poisson(rate)
+        return rng.uniform(0, MINUTES_PER_DAY, size=n) if n else np.empty(0)  # most days: none
 
-    def _chatter(self) -> None:
-        members = np.flatnonzero(self.residents.member)
+    def _chatter(self, day: int, group: ChatGroup) -> None:
+        members = group.members
         if len(members):
-            self.chat.post(self.now, int(self.behaviour_rng.choice(members)), "offtopic")
+            rng = self.streams.daily("chatter", day, group.index)
+            group.post(self.now, int(rng.choice(members)), "offtopic", rng=rng,
+                       moderation_rng=self.streams.daily("moderation", day, group.index))
 
     # -- cohesion ------------------------------------------------------------------------------
-    def _form_ties(self, members: list[int]) -> None:
+    def _form_ties(self, members: list[int], episode: Episode) -> None:
         """Members active in the same episode may get to know each other (process 8)."""
+        rng = self._traffic(episode) if len(members) > 1 else None
         for a, b in combinations(sorted(members), 2):
-            if (a, b) not in self._ties and self.behaviour_rng.random() < self.params.tie_prob:
+            if (a, b) not in self._ties and rng.random() < self.params.tie_prob:
                 self._ties.update(((a, b), (b, a)))
                 self._new_ties.append((a, b))
                 self.tally.add("ties_formed")

@@ -5,8 +5,11 @@ blocks, so that the drawn network looks like a street plan. Two kinds of edges:
 - ``sight``: houses on the same street within ``sight_range`` houses (both sides) can see each
   other's front door;
 - ``social``: acquaintances, mostly on the same or a neighbouring street.
-Group membership is spatially clustered: the group covers the streets nearest to a centre, and
-a share of households there joins.
+Groups are street-level: the streets are split into ``round(members / group_size)`` contiguous
+territories (k-means over the streets' centres), one group each; a household can only be in the
+group of its own street. Within a territory, membership is spatially clustered: the group covers
+the houses nearest a random house there, and a share of households there joins. Two groups are
+adjacent when their territories border (streets next to each other in the plan).
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ class Neighbourhood:
     sight_idx: np.ndarray
     social_src: np.ndarray      # social ties as directed pairs (both directions present)
     social_dst: np.ndarray
-    member: np.ndarray          # bool, in the group at the start
-    admins: list[int]
+    member: np.ndarray          # bool, in a group at the start
+    admins: list[int]           # every group's admins, sorted
+    group: np.ndarray           # group of each household at the start (-1: none)
+    home_group: np.ndarray      # the group over each household's street: the one it may join
+    group_admins: list[list[int]]   # admins of each group
+    adjacent: list[list[int]]       # groups whose territories border each group's
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_admins)
 
     @property
     def n(self) -> int:
@@ -70,11 +81,54 @@ def build(p: Params, rng: np.random.Generator) -> Neighbourhood:
 
     sight_ptr, sight_idx = _sight(street, house, p.sight_range)
     social_src, social_dst = _social_ties(street, n_streets, per_street, n, p.social_ties, rng)
-    member = _membership(positions, p.coverage, p.area_join_share, rng)
-    members = np.flatnonzero(member)
-    n_admins = min(p.n_admins, len(members))
-    admins = sorted(int(a) for a in rng.choice(members, size=n_admins, replace=False)) if n_admins else []
-    return Neighbourhood(positions, street, sight_ptr, sight_idx, social_src, social_dst, member, admins)
+    n_members = round(p.coverage * n)
+    n_groups = max(1, round(n_members / p.group_size), math.ceil(n_members / p.member_cap))
+    street_centre = np.array([positions[street == k].mean(axis=0) for k in range(n_streets)])
+    territory = _territories(street_centre, min(n_groups, n_streets), rng)
+    home_group = territory[street]
+    group = np.full(n, -1, dtype=np.int64)
+    group_admins = []
+    for g, size in enumerate(_apportion(n_members, np.bincount(home_group))):
+        houses = np.flatnonzero(home_group == g)
+        size = min(size, len(houses), p.member_cap)
+        joined = houses[_membership(positions[houses], size, p.area_join_share, rng)]
+        group[joined] = g
+        n_admins = min(p.n_admins, len(joined))
+        group_admins.append(sorted(int(a) for a in rng.choice(joined, size=n_admins, replace=False))
+                            if n_admins else [])
+    grid_neighbours = [(a, b) for a in range(n_streets) for b in (a + 1, a + streets_per_row)
+                       if b < n_streets and (b == a + streets_per_row or block_y[a * per_street] == block_y[b * per_street])]
+    adjacent = [set() for _ in group_admins]
+    for a, b in grid_neighbours:
+        if territory[a] != territory[b]:
+            adjacent[territory[a]].add(int(territory[b]))
+            adjacent[territory[b]].add(int(territory[a]))
+    return Neighbourhood(positions, street, sight_ptr, sight_idx, social_src, social_dst, group >= 0,
+                         sorted(a for admins in group_admins for a in admins), group, home_group,
+                         group_admins, [sorted(g) for g in adjacent])
+
+
+def _apportion(total: int, weights: np.ndarray) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders): each territory's members
+    in proportion to its households, so coverage is the same everywhere."""
+    share = total * weights / weights.sum()
+    parts = np.floor(share).astype(np.int64)
+    parts[np.argsort(parts - share, kind="stable")[:total - parts.sum()]] += 1
+    return parts.tolist()
+
+
+def _territories(centres: np.ndarray, k: int, rng: np.random.Generator, rounds: int = 10) -> np.ndarray:
+    """The group (0..k-1) of each street: k contiguous territories of similar size (k-means over
+    the streets' centres, started from a random street and the streets farthest from the chosen)."""
+    seeds = [int(rng.integers(len(centres)))]
+    while len(seeds) < k:
+        seeds.append(int(np.argmax(np.min(np.hypot(*(centres[:, None, :] - centres[seeds][None]).transpose(2, 0, 1)), axis=1))))
+    means = centres[seeds]
+    for _ in range(rounds):
+        label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+        means = np.array([centres[label == g].mean(axis=0) if (label == g).any() else means[g] for g in range(k)])
+    label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+    return np.unique(label, return_inverse=True)[1]  # groups without a street dropped, renumbered
 
 
 def _sight(street: np.ndarray, house: np.ndarray, sight_range: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,15 +158,14 @@ def _social_ties(street, n_streets, per_street, n, mean_ties, rng):
     return np.concatenate([a, b]), np.concatenate([b, a])
 
 
-def _membership(positions, coverage, join_share, rng) -> np.ndarray:
-    """The group covers the households nearest a centre; ``join_share`` of those join."""
+def _membership(positions, n_members, join_share, rng) -> np.ndarray:
+    """The group covers the households nearest a random one; ``join_share`` of those join.
+
+    Returns the indices (into ``positions``) of the ``n_members`` members."""
     n = len(positions)
-    n_members = round(coverage * n)
-    member = np.zeros(n, dtype=bool)
     if n_members == 0:
-        return member
+        return np.empty(0, dtype=np.int64)
     centre = positions[rng.integers(n)]
     nearest = np.argsort(np.hypot(*(positions - centre).T), kind="stable")
     area = nearest[:min(n, math.ceil(n_members / join_share))]
-    member[rng.choice(area, size=n_members, replace=False)] = True
-    return member
+    return np.sort(rng.choice(area, size=n_members, replace=False))

@@ -79,6 +79,7 @@ COUNTS: dict[str, str] = {
     "ties_formed": "new social ties between members from shared episodes",
     "feedback_messages": "police feedback that reached the group",
     "false_alarms_corrected": "afmeldingen that correct a false alarm (the person was found innocent)",
+    "relays": "signals an adjacent group's admin posted in their group, passed on through the central admins' group",
 }
 
 # Daily snapshots of resident state.

@@ -76,7 +76,12 @@ class Params:
                                                doc="mean social ties per household at the start")
     n_admins: int = param(1, 0, 5, source="facts.md: each of the six groups had an admin who kept "
                                           "contact with the officer; that it is one admin is our "
-                                          "assumption", doc="administrators (beheerders)")
+                                          "assumption", doc="administrators (beheerders) of each group")
+    group_size: float = param(68.0, 2.0, 256.0, source="facts.md: typical group size 60-75 members "
+                              "(WABP admin panel 2017; cap 256); 68 is our midpoint",
+                              doc="members per group at the start: the neighbourhood's members are split "
+                                  "into round(members / group_size) groups (at least one), each over "
+                                  "its own streets")
 
     # --- the exogenous world: situations ----------------------------------------------------
     burglary_rate: float = param(0.15, 0.0, 50.0, source=NATIONAL_BURGLARY + " x 60/127 "
@@ -418,6 +423,15 @@ class Params:
                                                               "published; a small deterrent is a "
                                                               "guess",
                                         doc="share of signals not posted because of the form")
+    relay_prob: float = param(0.5, 0.0, 1.0, source="assumption: facts.md says admins often sit "
+                              "in adjacent groups and a central admins' group and pass reports on; "
+                              "how often is not reported, so half",
+                              doc="chance an available admin passes a group's signal on to the central "
+                                  "admins' group, and chance an adjacent group's admin posts it in theirs")
+    relay_delay_minutes: float = param(30.0, 1.0, 1440.0, source="assumption: passing a report on "
+                                       "takes an admin a little longer than reacting in their own group "
+                                       "(admin_delay_minutes)",
+                                       doc="mean delay (exponential) of each relay step")
 
     # --- police: community officer (wijkagent) and emergency response -------------------------
     officer_in_group: bool = param(False, source="facts.md: the officer is in the group in 1 of 6 "

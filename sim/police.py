@@ -54,13 +54,13 @@ class Report:
 class EmergencyResponse(Agent):
     """112 dispatch and the base team's units: limited units a day, lognormal response times."""
 
-    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator | None = None):
         super().__init__(model)
         self.p, self.tally, self._rng = p, tally, rng
         self.dispatched_today = 0
         self._log_median = math.log(p.response_minutes)
 
-    def answer_call(self, report: Report, time: float) -> float | None:
+    def answer_call(self, report: Report, time: float, rng: np.random.Generator | None = None) -> float | None:
         """A 112 call: send a unit (mostly), else pass public-space matters to the municipality.
 
         The caller can tell whether the person is still there: if not, the call is a non-urgent
@@ -76,33 +76,34 @@ class EmergencyResponse(Agent):
         if report.dispatch_decided or "look" in report.follow_ups:
             return None
         report.dispatch_decided = True
-        if self._rng.random() < self.p.dispatch_prob:
-            arrival = self.send_unit(report, time)
+        rng = rng or self._rng
+        if rng.random() < self.p.dispatch_prob:
+            arrival = self.send_unit(report, time, rng)
             if arrival is not None:
                 return arrival
         if report.situation.kind in MUNICIPAL_KINDS:
             report.follow_up("municipality", self.tally)
         return None
 
-    def send_unit(self, report: Report, time: float) -> float | None:
+    def send_unit(self, report: Report, time: float, rng: np.random.Generator | None = None) -> float | None:
         """Send a unit to look, capacity permitting. Returns its arrival time."""
         if self.dispatched_today >= self.p.response_capacity:
             return None
         self.dispatched_today += 1
-        response = float(self._rng.lognormal(self._log_median, self.p.response_spread))
+        response = float((rng or self._rng).lognormal(self._log_median, self.p.response_spread))
         self.tally.add("response_minutes_total", response)
         report.follow_up("look", self.tally)
         if not report.situation.offence:
             self.tally.add("false_alarms")
         return time + response
 
-    def arrive(self, report: Report, time: float) -> None:
+    def arrive(self, report: Report, time: float, rng: np.random.Generator | None = None) -> None:
         """The unit arrives: an arrest is possible only if the offender is still there."""
         s = report.situation
         if s.offence and time < s.gone_at and not report.met_offender:
             report.met_offender = True
             self.tally.add("follow_ups_met_offender")
-            if self._rng.random() < self.p.arrest_prob:
+            if (rng or self._rng).random() < self.p.arrest_prob:
                 s.arrested, s.arrested_at, s.left_at = True, time, min(s.left_at, time)
                 self.tally.add("arrests")
 
@@ -111,7 +112,7 @@ class CommunityOfficer(Agent):
     """The wijkagent: on duty part of the day; reads the group when a member, acts on reports,
     gives feedback."""
 
-    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator | None = None):
         super().__init__(model)
         self.p, self.tally, self._rng = p, tally, rng
         self.in_group = p.officer_in_group
@@ -124,43 +125,46 @@ class CommunityOfficer(Agent):
             return time
         return time + MINUTES_PER_DAY - since_start
 
-    def acts_at(self, time: float) -> float:
+    def acts_at(self, time: float, rng: np.random.Generator | None = None) -> float:
         """When the officer gets to something that reached them at ``time``: on duty, after a delay."""
-        return self.on_duty_from(self.on_duty_from(time) + self._rng.exponential(self.p.officer_action_delay_minutes))
+        return self.on_duty_from(self.on_duty_from(time) + (rng or self._rng).exponential(self.p.officer_action_delay_minutes))
 
-    def reads(self, time: float, read_chance: float) -> float | None:
+    def reads(self, time: float, read_chance: float, rng: np.random.Generator | None = None) -> float | None:
         """Reads a group message posted at ``time``, on duty: the read time, or None if missed."""
-        if self.in_group and self._rng.random() < read_chance:
-            return self.on_duty_from(self.on_duty_from(time) + self._rng.exponential(self.p.read_delay_minutes))
+        rng = rng or self._rng
+        if self.in_group and rng.random() < read_chance:
+            return self.on_duty_from(self.on_duty_from(time) + rng.exponential(self.p.read_delay_minutes))
         return None
 
-    def handle(self, report: Report, time: float, response: EmergencyResponse) -> float | None:
+    def handle(self, report: Report, time: float, response: EmergencyResponse,
+               rng: np.random.Generator | None = None) -> float | None:
         """Acts on a report: a unit if the report is still fresh, else the municipality or own action.
 
         The officer cannot see whether the person is still there, only how old the signal is
         (``officer_urgent_minutes`` since the situation began). Returns a unit's arrival time.
         """
-        if self._rng.random() >= self.p.officer_action_prob:
+        rng = rng or self._rng
+        if rng.random() >= self.p.officer_action_prob:
             return None
         s = report.situation
         if time - s.start < self.p.officer_urgent_minutes and "look" not in report.follow_ups:
-            arrival = response.send_unit(report, time)
+            arrival = response.send_unit(report, time, rng)
             if arrival is not None:
                 return arrival
         report.follow_up("municipality" if s.kind in MUNICIPAL_KINDS else "officer", self.tally)
         return None
 
-    def gives_feedback(self, report: Report) -> bool:
+    def gives_feedback(self, report: Report, rng: np.random.Generator | None = None) -> bool:
         """Feedback to the group: after every report under the feedback rule, else sometimes."""
         if self.p.police_feedback:
             return True
-        return bool(report.follow_ups) and self._rng.random() < self.p.feedback_prob
+        return bool(report.follow_ups) and (rng or self._rng).random() < self.p.feedback_prob
 
 
 class Police:
     """Where situations reach the police, through the three channels, as reports."""
 
-    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator):
+    def __init__(self, model, p: Params, tally: Tally, rng: np.random.Generator | None = None):
         self.tally = tally
         self.response = EmergencyResponse(model, p, tally, rng)
         self.officer = CommunityOfficer(model, p, tally, rng)
@@ -170,11 +174,13 @@ class Police:
         self.response.dispatched_today = 0
 
     def receive(self, situation: Situation, channel: str, time: float,
-                from_group: bool | None = None) -> tuple[Report, float | None]:
+                from_group: bool | None = None, rng: np.random.Generator | None = None
+                ) -> tuple[Report, float | None]:
         """A channel brings the situation to the police at ``time``.
 
         ``from_group``: whether the group brought it; the admin and officer channels always are,
-        a 112 call only when the caller told the group. Returns the report and the arrival time
+        a 112 call only when the caller told the group. ``rng``: the situation's police stream.
+        Returns the report and the arrival time
         of a unit sent now, if any.
         """
         report = self.reports.get(situation.id)
@@ -187,5 +193,5 @@ class Police:
             report.from_group = True
             self.tally.add("reports_from_group")
         if channel == "112":
-            return report, self.response.answer_call(report, time)
-        return report, self.officer.handle(report, time, self.response)
+            return report, self.response.answer_call(report, time, rng)
+        return report, self.officer.handle(report, time, self.response, rng)

@@ -51,10 +51,12 @@ REFERENCE_BIAS = 0.3
 class Residents:
     """State of all residents as arrays over households."""
 
-    def __init__(self, p: Params, member: np.ndarray, rng: np.random.Generator):
+    def __init__(self, p: Params, member: np.ndarray, rng: np.random.Generator, group: np.ndarray | None = None):
         n = len(member)
         self.p, self.rng = p, rng
         self.member = member.copy()
+        # the group each member is in (-1: none; default: all members in group 0); kept by Membership
+        self.group = np.where(member, 0, -1) if group is None else np.asarray(group, dtype=np.int64).copy()
         self.alertness = np.full(n, p.alertness_baseline)
         self.trust = _beta(rng, p.trust_mean, n, p.trait_concentration)
         self.bias = _beta(rng, p.bias_mean, n, p.trait_concentration)
@@ -74,17 +76,22 @@ class Residents:
         return len(self.member)
 
     # -- process 2: observation --------------------------------------------------------------
-    def notice(self, candidates: np.ndarray, minute: float) -> np.ndarray:
-        """Those among ``candidates`` (households in sight) who notice the situation."""
+    def notice(self, candidates: np.ndarray, minute: float, u: np.ndarray | None = None) -> np.ndarray:
+        """Those among ``candidates`` (households in sight) who notice the situation.
+
+        ``u``: one uniform draw per candidate (the situation's observe stream), else drawn here.
+        """
         p = self.p
         hour = (minute / 60) % 24
         at_home = p.home_day_share if 7 <= hour < 23 else p.home_night_share
         chance = at_home * p.observe_prob * (1 + p.alertness_observe_gain * self.alertness[candidates])
-        return candidates[self.rng.random(len(candidates)) < np.minimum(chance, 1.0)]
+        u = self.rng.random(len(candidates)) if u is None else u
+        return candidates[u < np.minimum(chance, 1.0)]
 
     # -- process 3: appraisal ----------------------------------------------------------------
-    def appraise(self, observers: np.ndarray, offence: bool, minority: bool) -> np.ndarray:
-        """Those among ``observers`` who find the situation suspicious."""
+    def appraise(self, observers: np.ndarray, offence: bool, minority: bool,
+                 u: np.ndarray | None = None) -> np.ndarray:
+        """Those among ``observers`` who find the situation suspicious (``u``: as ``notice``)."""
         p = self.p
         if offence:
             chance = np.full(len(observers), p.recognise_offence_prob)
@@ -92,7 +99,8 @@ class Residents:
             chance = p.ambiguous_suspicion_prob * (1 + p.fear_suspicion_gain * self.fear[observers])
             if minority:
                 chance = chance * (1 + p.bias_suspicion_gain * self.bias[observers])
-        return observers[self.rng.random(len(observers)) < np.minimum(chance, 1.0)]
+        u = self.rng.random(len(observers)) if u is None else u
+        return observers[u < np.minimum(chance, 1.0)]
 
     def stigmatising_chance(self, authors: np.ndarray | int) -> np.ndarray:
         """Chance a report about a minority person names appearance rather than behaviour.
@@ -106,26 +114,31 @@ class Residents:
             chance = chance * (1 - p.report_form_profiling_cut)
         return chance
 
-    def stigmatising(self, author: int) -> bool:
+    def stigmatising(self, author: int, rng: np.random.Generator | None = None) -> bool:
         """Whether a report about a minority person names appearance rather than behaviour."""
-        return bool(self.rng.random() < self.stigmatising_chance(author))
+        return bool((rng or self.rng).random() < self.stigmatising_chance(author))
 
     # -- process 4: response -----------------------------------------------------------------
-    def respond(self, suspicious: np.ndarray) -> np.ndarray:
-        """A ``Response`` for each suspicious resident. Non-members only call 112 or do nothing."""
-        p, rng = self.p, self.rng
+    def respond(self, suspicious: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """A ``Response`` for each suspicious resident. Non-members only call 112 or do nothing.
+
+        ``u``: four rows of uniform draws (call, tell the group, investigate, post), one column per
+        suspicious resident; else drawn here.
+        """
+        p = self.p
         k = len(suspicious)
+        u = self.rng.random((4, k)) if u is None else u
         is_member = self.member[suspicious]
         trust_factor = self.trust[suspicious] / p.trust_mean
         call_base = np.where(is_member, p.call_112_prob, p.nonmember_call_112_prob)
-        calls = rng.random(k) < np.minimum(call_base * trust_factor, 1.0)
-        tells_group = is_member & (rng.random(k) < p.saar_app_prob)
+        calls = u[0] < np.minimum(call_base * trust_factor, 1.0)
+        tells_group = is_member & (u[1] < p.saar_app_prob)
         # Epstein-style: alert residents who trust the police less take matters in hand
         distrust = (2 - trust_factor).clip(0.5, 1.5)
-        investigates = is_member & (rng.random(k) < np.minimum(
+        investigates = is_member & (u[2] < np.minimum(
             p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0))
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
-        posts = is_member & (rng.random(k) < post_chance)
+        posts = is_member & (u[3] < post_chance)
         response = np.full(k, Response.NOTHING)   # the first that applies, in this order (np.select's rule):
         response[posts] = Response.APP_ONLY          # assigned last to first
         response[investigates] = Response.INVESTIGATE

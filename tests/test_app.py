@@ -254,3 +254,25 @@ def test_invalid_seed_in_the_page_shows_a_message(page):
 def test_language_switch(page):
     app.language.set("en")
     assert "Baseline (officer outside the group)" in _texts(page) and "Group chat" in _texts(page)
+
+
+def test_every_group_on_the_map_and_the_chat_of_the_group_picked(page):
+    """Issue 10: the generic neighbourhood's groups are all drawn; the chat shown is the first
+    group's until another is picked."""
+    page.find(v.Btn, children=["Eén jaar"]).widget.click()
+    markup = _markup(page)
+    n_groups = 4   # 1,000 households at 25% coverage, groups of ~68
+    assert all(f"bs-group-{g}" in markup for g in range(n_groups)) and "bs-group-4" not in markup
+    assert "4 groepen" in _texts(page)
+    picker = [b for b in page.find(v.Btn).widgets if str(b.children[0]).startswith("groep ")]
+    assert len(picker) == n_groups   # one arrangement shown, its group picker
+
+    def chat_box() -> str:
+        return next(w.unsafe_innerHTML for w in page.find(solara.widgets.HTML).widgets
+                    if w.unsafe_innerHTML.startswith('<div class="bs-chat"'))
+
+    first = chat_box()
+    toggle = next(t for t in page.find(v.BtnToggle).widgets if picker[0] in t.children)
+    toggle.v_model = 2   # the third group
+    assert chat_box() != first
+    assert 'stroke="#334155"' in _markup(page)   # the picked group outlined on the map

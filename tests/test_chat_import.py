@@ -135,7 +135,7 @@ def test_classification_accuracy_per_kind_on_dutch_and_english_exports(texts, se
         print(f"{kind:16s} n={row['n']:5d} recall={row['recall']:.3f} precision={row['precision']:.3f}")
     assert table["all"]["recall"] > overall
     for kind in MESSAGE_KINDS:
-        if kind != "admin_removal":
+        if kind not in ("admin_removal", "relay"):  # relay (issue 10): not in the export scripts yet
             assert table[kind]["recall"] > per_kind, kind
 
 

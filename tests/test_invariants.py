@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import sim
 from sim import neighbourhood
-from sim.chat import POLICE, SIGNAL_KINDS, ChatGroup
+from sim.chat import CENTRAL, POLICE, SIGNAL_KINDS, ChatGroup
 from sim.membership import Membership
 from sim.model import NeighbourhoodWatch
 from sim.outcomes import Tally, snapshot, summarise
@@ -34,14 +34,16 @@ from sim.world import Situation
 # - police who always dispatch with ample capacity, offenders who stay an hour, arrests likely;
 # - strong deterrence (offences abandoned on watched streets);
 # - an officer (where in the group) who reads every post, if on duty and not dulled by chatter
-#   (issue 15: duty hours), so that some reports reach the police through the officer first.
+#   (issue 15: duty hours), so that some reports reach the police through the officer first;
+# - small groups (34 members: three groups at 25% coverage), so that admins relay between them.
 # Coverage is left to the presets (coverage_low / coverage_high set it).
 BUSY = dict(n_households=400, observe_prob=0.6, ambiguous_suspicion_prob=0.4,
             burglary_rate=15.0, attempted_burglary_rate=15.0, vehicle_crime_rate=10.0, vandalism_rate=10.0,
             ambiguous_rate=150.0, minority_share=0.5, offender_minority_share=0.5, stigmatising_prob=0.8,
             offtopic_rate=0.5, go_out_prob=0.2, crowd_size=2, investigate_prob=0.2,
             call_112_prob=0.4, nonmember_call_112_prob=0.4, dispatch_prob=1.0, response_capacity=50,
-            offender_stay_minutes=60.0, arrest_prob=0.9, deterrence=0.5, officer_reads_prob=1.0)
+            offender_stay_minutes=60.0, arrest_prob=0.9, deterrence=0.5, officer_reads_prob=1.0,
+            group_size=34.0)
 BUSY_DAYS = 90
 
 
@@ -58,7 +60,7 @@ def busy(scenario: str = "baseline", seed: int = 1, **overrides) -> Neighbourhoo
 # -- the invariants ------------------------------------------------------------------------------
 def check_invariants(model: NeighbourhoodWatch) -> None:
     """Everything that must hold in any run, whatever the parameters."""
-    days, res, chat = model.day_table(), model.residents, model.chat
+    days, res = model.day_table(), model.residents
     for level in (res.alertness, res.fear, res.trust, res.bias):
         assert np.all((level >= 0) & (level <= 1))
     for col in ("alertness_members", "alertness_nonmembers", "fear_members", "fear_nonmembers",
@@ -71,7 +73,7 @@ def check_invariants(model: NeighbourhoodWatch) -> None:
     for name, value in model.summary().items():
         if name.endswith("_share") and not np.isnan(value):
             assert 0 <= value <= 1, name
-    assert len(chat.log) == total.messages
+    assert len(model.messages) == total.messages
 
 
 def _check_counts_add_up(model, total) -> None:
@@ -128,42 +130,82 @@ def _check_police(model, days, total) -> None:
         assert total.reports_via_admin == 0
 
 
-def _posted_situations(model) -> set[int]:
-    return {m.situation for m in model.chat.log if m.kind in SIGNAL_KINDS}
+def _posted_situations(model, group=None) -> set[int]:
+    """Situations signalled in ``group`` (default: in any group)."""
+    logs = [group.log] if group is not None else [g.log for g in model.groups]
+    return {m.situation for log in logs for m in log if m.kind in SIGNAL_KINDS}
 
 
 def member_at(model, initial: set[int], household: int, time: float) -> bool:
     """Whether ``household`` was a member at ``time``, replaying the membership log (issue 9:
-    residents join and leave besides being removed)."""
+    residents join and leave besides being removed). A household can only ever be in the group
+    over its street (``hood.home_group``), so this is membership of that group."""
     before = [c for t, h, c in model.membership.log if h == household and t < time]
     return before[-1] == "joined" if before else household in initial
 
 
 def _check_group(model, days, total) -> None:
-    chat, res = model.chat, model.residents
-    initial = set(np.flatnonzero(model.hood.member).tolist())
+    """The neighbourhood's membership, then every group on its own (_check_one_group)."""
+    res, hood = model.residents, model.hood
+    initial = set(np.flatnonzero(hood.member).tolist())
     log = model.membership.log
     assert all(a[0] <= b[0] for a, b in zip(log, log[1:])), "membership changes out of time order"
     assert sum(c == "removed" for _, _, c in log) == total.members_removed
     assert sum(c == "joined" for _, _, c in log) == total.members_joined
     assert sum(c == "left" for _, _, c in log) == total.members_left
-    # removal: the member is out at once, posts nothing more, and the member count drops then
-    assert len(chat.removed_at) == total.members_removed
-    assert not set(chat.removed_at) & set(model.admin_nodes), "an admin removed"
-    for member, at in chat.removed_at.items():
-        assert member_at(model, initial, member, at) and not res.member[member]
-        assert [m for m in chat.log if m.kind == "admin_removal" and m.node == member and m.time >= at]
+    # a resident is in at most one group, the one over their street
+    assert (res.member == (res.group >= 0)).all()
+    assert ((res.group == -1) | (res.group == hood.home_group)).all(), "a resident in another street's group"
+    assert ((hood.group == -1) | (hood.group == hood.home_group)).all()
+    assert [g.index for g in model.groups] == list(range(hood.n_groups))
+    # each group within the cap at every moment: replay its changes
+    size = np.bincount(hood.group[hood.group >= 0], minlength=hood.n_groups)
+    assert (size <= model.params.member_cap).all()
+    for _, h, c in log:
+        size[hood.home_group[h]] += 1 if c == "joined" else -1
+        assert size[hood.home_group[h]] <= model.params.member_cap, "a group above the cap"
+    assert size.tolist() == [len(g.members) for g in model.groups]
     # the member count follows the changes: joined - left - removed, day by day (end-of-day joining
     # and leaving are stamped with the day's end, midnight)
     change = pd.Series([(1 if c == "joined" else -1) for _, _, c in log],
                        index=[max(int(np.ceil(t / 1440)) - 1, 0) for t, _, _ in log], dtype=int)
     expected = [len(initial) + int(change[change.index <= d].sum()) for d in days.day]
     assert days.members.tolist() == expected, "the member count does not follow the changes"
-    posted = _posted_situations(model)
+    assert sum(len(g.removed_at) for g in model.groups) == total.members_removed
+    assert sorted(a for g in model.groups for a in g.admins) == model.admin_nodes
+    messages = model.messages
+    assert sum(m.kind == "police_feedback" for m in messages) == total.feedback_messages
+    assert sum(m.removed for m in messages) == total.messages_removed
+    assert sum(m.stigmatising for m in messages) == total.stigmatising_messages
+    assert sum(m.kind == "relay" for m in messages) == total.relays
+    open_episodes = {event[2].situation.id for event in model._queue if event[2] is not None}
+    assert sum(m.stigmatising and not m.removed for m in messages  # tallied when its episode closes
+               if m.situation not in open_episodes) == total.stigmatising_visible
+    if not model.params.relay_prob or hood.n_groups == 1:
+        assert total.relays == 0 and not model.central.log
+    for group in model.groups:
+        _check_one_group(model, group, initial)
+    _check_central(model)
+
+
+def _check_one_group(model, chat, initial: set[int]) -> None:
+    """Every invariant of a group's chat, for one group."""
+    res, hood = model.residents, model.hood
+    g = chat.index
+    assert all(res.group[a] == g and hood.home_group[a] == g for a in chat.admins), "an admin outside their group"
+    assert not set(chat.removed_at) & set(model.admin_nodes), "an admin removed"
+    for member, at in chat.removed_at.items():
+        assert hood.home_group[member] == g
+        assert member_at(model, initial, member, at) and not res.member[member]
+        assert [m for m in chat.log if m.kind == "admin_removal" and m.node == member and m.time >= at]
+    posted = _posted_situations(model, chat)
     assert [m.id for m in chat.log] == list(range(len(chat.log)))   # a message's id is its place in the log
+    assert all(m.group == g for m in chat.log)
     assert all(a.time <= b.time for a, b in zip(chat.log, chat.log[1:]) if a.role == b.role == "resident")
     for m in chat.log:
         if m.role in ("resident", "admin"):
+            # non-members of a group never post in it
+            assert hood.home_group[m.author] == g, "a member of another group posted"
             assert member_at(model, initial, m.author, m.time), "a non-member posted"
             assert m.time <= chat.removed_at.get(m.author, np.inf), "a removed member posted"
         else:
@@ -177,21 +219,40 @@ def _check_group(model, days, total) -> None:
         if m.kind == "police_feedback":  # feedback only on episodes that were in the group
             assert m.situation in posted, "police feedback on an episode without any post"
             assert model.police.reports[m.situation].situation.reported
-    assert sum(m.kind == "police_feedback" for m in chat.log) == total.feedback_messages
-    assert sum(m.removed for m in chat.log) == total.messages_removed
-    assert sum(m.stigmatising for m in chat.log) == total.stigmatising_messages
-    open_episodes = {event[2].situation.id for event in model._queue if event[2] is not None}
-    assert sum(m.stigmatising and not m.removed for m in chat.log  # tallied when its episode closes
-               if m.situation not in open_episodes) == total.stigmatising_visible
+        if m.kind in SIGNAL_KINDS or m.kind in ("reply", "admin_question", "closing"):
+            # an episode's traffic stays in the group over the situation's street
+            assert hood.home_group[model.situations[m.situation].node] == g
     assert all(model.situations[m.situation].minority for m in chat.log if m.stigmatising)
     for m in chat.log:
         if m.kind == "sighting":  # only those who can see the place add a sighting
-            assert m.author in model.hood.in_sight(model.situations[m.situation].node)
+            assert m.author in hood.in_sight(model.situations[m.situation].node)
         if m.kind == "admin_question":  # SAAR enforced: asked after an app-only signal
             assert model.params.saar_enforced and m.role == "admin"
             assert any(o.kind == "signal" and o.situation == m.situation and o.time < m.time for o in chat.log)
         if m.situation is not None and m.kind != "admin_question":
             assert m.node == model.situations[m.situation].node
+        if m.kind == "relay":
+            # a relayed signal reaches an adjacent group only through its admin, after the source
+            # group's admin passed it on in the central admins' group
+            source = hood.home_group[model.situations[m.situation].node]
+            assert m.role == "admin" and m.author in chat.admins, "a relay not posted by the group's admin"
+            assert g in hood.adjacent[source] and source != g
+            assert any(c.situation == m.situation and c.kind == "relay" and c.time <= m.time
+                       and c.author in model.groups[source].admins for c in model.central.log)
+
+
+def _check_central(model) -> None:
+    """The central admins' group: admins pass on signals of their own group; the police may post."""
+    hood = model.hood
+    for m in model.central.log:
+        assert m.group == CENTRAL
+        if m.kind == "relay":
+            source = model.groups[hood.home_group[model.situations[m.situation].node]]
+            assert m.role == "admin" and m.author in source.admins
+            assert any(o.kind in SIGNAL_KINDS and o.situation == m.situation and o.time <= m.time
+                       for o in source.log), "a relay of a signal its group never had"
+        else:
+            assert m.kind == "police_feedback" and m.role == "officer" and model.params.officer_in_group
 
 
 # -- invariants in busy worlds: the events really happen ---------------------------------------------
@@ -208,7 +269,7 @@ GROUP_EVENTS = ("stigmatising_messages", "crowds", "wrongful_confrontations", "s
 
 @pytest.mark.parametrize("scenario", sorted(sim.SCENARIOS))
 def test_every_preset_keeps_the_invariants_in_a_busy_world(scenario):
-    model = busy(scenario)
+    model = busy(scenario, seed=2)
     check_invariants(model)
     total = model.day_table().sum()
     for event in EVENTS:
@@ -221,19 +282,22 @@ def test_every_preset_keeps_the_invariants_in_a_busy_world(scenario):
     for event in MODERATION:
         assert (total[event] > 0) == moderated or (event == "members_removed" and scenario == "chatter_tolerated"), \
             f"{scenario}: {event} = {total[event]}"
-    if model.params.officer_in_group:
-        assert total.reports_via_officer > 0
-        assert any(m.removed and m.last_read > m.time for m in model.chat.log), "the officer read no removed post"
+    if model.hood.n_groups > 1 and moderated:
+        assert total.relays > 0, f"{scenario}: no relays between groups"
+    if model.params.officer_in_group:  # (reports the officer read first: pooled over seeds below)
+        assert any(m.removed and m.last_read > m.time for m in model.messages), "the officer read no removed post"
 
 
 def test_busy_world_with_officer_and_feedback_exercises_every_channel():
     """Officer in the group, feedback after every report: all three channels and feedback occur,
     including reports that had no post (so 'feedback only with posts' is put to the test)."""
-    model = busy("police_feedback", officer_in_group=True)
-    check_invariants(model)
-    total = model.day_table().sum()
+    # the officer reads first only now and then (0-2 reports a run): three seeds together
+    models = [busy("police_feedback", seed=seed, officer_in_group=True) for seed in (1, 2, 3)]
+    for model in models:
+        check_invariants(model)
+    total = sum(model.day_table().sum() for model in models)
     assert min(total.reports_via_112, total.reports_via_admin, total.reports_via_officer) > 0
-    reported_without_post = set(model.police.reports) - _posted_situations(model)
+    reported_without_post = set(models[0].police.reports) - _posted_situations(models[0])
     assert reported_without_post and total.feedback_messages > 0
 
 
@@ -266,12 +330,24 @@ def random_params(draw) -> Params:
     values["burglary_rate"] = draw(st.floats(0, 30))
     values["offtopic_rate"] = draw(st.floats(0, 2))
     values["offender_stay_minutes"] = draw(st.floats(1, 120))
+    values["group_size"] = draw(st.floats(10, 60))   # from one group to several
+    values["relay_prob"] = draw(st.floats(0.5, 1.0) | st.just(0.0))
     return Params(n_households=200, **values)
 
 
-@given(params=random_params(), seed=st.integers(0, 2**31))
-def test_invariants_hold_for_random_parameters(params, seed):
-    check_invariants(run_model(params, seed=seed, days=60))
+def test_invariants_hold_for_random_parameters():
+    relays = []
+
+    @given(params=random_params(), seed=st.integers(0, 2**31))
+    @example(params=Params(n_households=200, coverage=0.9, group_size=40.0, relay_prob=1.0, ambiguous_rate=200.0,
+                           observe_prob=0.6, ambiguous_suspicion_prob=0.4), seed=1)  # relays for certain
+    def holds(params, seed):
+        model = run_model(params, seed=seed, days=60)
+        check_invariants(model)
+        relays.append(model.day_table().relays.sum())
+
+    holds()
+    assert sum(relays) > 0, "no example relayed a signal between groups"
 
 
 # -- the rules on small hand-built cases ------------------------------------------------------------
@@ -312,7 +388,8 @@ def test_response_chances_follow_their_parameters():
 def _chat_group(p: Params, res: Residents, admins: list[int], tally: Tally, rng) -> ChatGroup:
     """A group over hand-made residents (their street layout drawn for the membership's records)."""
     hood = neighbourhood.build(p.replace(n_households=len(res)), np.random.default_rng(2))
-    hood.admins = list(admins)
+    hood.admins, hood.group_admins = list(admins), [list(admins)]
+    hood.home_group = np.zeros(len(res), dtype=np.int64)   # one group over every street
     return ChatGroup(p, res, admins, tally, rng, Membership(p, res, hood, tally, rng))
 
 
@@ -738,9 +815,11 @@ def test_saar_reminders_bring_more_112_calls():
     saar = busy("saar_enforced", admin_availability=1.0, saar_comply_prob=1.0)
     total = saar.day_table().sum()
     check_invariants(saar)
-    asked = sum(m.kind == "admin_question" for m in saar.chat.log)
-    assert plain.calls_112 == plain.responses_saar + plain.responses_call_only
-    assert asked > 10 and total.calls_112 == total.responses_saar + total.responses_call_only + asked
+    asked = sum(m.kind == "admin_question" for m in saar.messages)
+    # every caller calls, unless they had read "112 called" by then (calls_saved)
+    assert plain.calls_112 + plain.calls_saved == plain.responses_saar + plain.responses_call_only
+    assert asked > 10 and total.calls_112 + total.calls_saved == (
+        total.responses_saar + total.responses_call_only + asked)
 
 
 def test_shared_episodes_form_ties_between_members_only():
@@ -778,11 +857,11 @@ def test_feedback_reaches_the_group_from_the_officer_or_relayed_by_the_admin_and
     direct = busy("police_feedback", officer_in_group=True)
     relayed = busy("police_feedback", officer_in_group=False, admin_liaison=True)
     lost = busy("police_feedback", officer_in_group=False, admin_liaison=False)
-    authors = {name: {m.role for m in model.chat.log if m.kind == "police_feedback"}
+    authors = {name: {m.role for m in model.messages if m.kind == "police_feedback"}
                for name, model in (("direct", direct), ("relayed", relayed), ("lost", lost))}
     assert authors == {"direct": {"officer"}, "relayed": {"admin"}, "lost": set()}
     for model in (direct, relayed):
-        feedback = [m for m in model.chat.log if m.kind == "police_feedback"]
+        feedback = [m for m in model.messages if m.kind == "police_feedback"]
         assert len(feedback) > 10 and all(m.reads > 0 for m in feedback[:5])
         check_invariants(model)
     trust = {name: m.day_table().trust_members.iloc[-1] for name, m in (("direct", direct), ("lost", lost))}
@@ -792,14 +871,14 @@ def test_feedback_reaches_the_group_from_the_officer_or_relayed_by_the_admin_and
 def test_readers_within_sight_add_sightings_and_go_out_others_only_read():
     model = busy("baseline", sighting_prob=1.0, go_out_prob=1.0, reply_prob=0.0)
     check_invariants(model)
-    sightings = [m for m in model.chat.log if m.kind == "sighting"]
+    sightings = [m for m in model.messages if m.kind == "sighting"]
     assert len(sightings) > 20
     quiet = busy("baseline", sighting_prob=0.0, go_out_prob=0.0, investigate_prob=0.0, reply_prob=0.0)
     total = quiet.day_table().sum()
     assert total.self_investigations == total.crowds == total.wrongful_confrontations == 0
-    assert not [m for m in quiet.chat.log if m.kind in ("sighting", "reply")]
+    assert not [m for m in quiet.messages if m.kind in ("sighting", "reply")]
     chatty = busy("chatter_tolerated", reply_prob=0.5)
-    assert sum(m.kind == "reply" for m in chatty.chat.log) > 100
+    assert sum(m.kind == "reply" for m in chatty.messages) > 100
 
 
 def test_bad_seed_or_params_are_refused_with_a_clear_error():
@@ -822,7 +901,7 @@ def test_every_reader_replies_at_most_once_to_a_post():
     """reply_prob 1: each reader of an episode's only signal replies to it, once."""
     model = busy("chatter_tolerated", reply_prob=1.0, sighting_prob=0.0, remove_profiling=False, saar_app_prob=0.0)
     posts: dict[int, list] = {}
-    for m in model.chat.log:
+    for m in model.messages:
         posts.setdefault(m.situation, []).append(m)
     checked = 0
     for situation, msgs in posts.items():

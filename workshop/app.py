@@ -246,22 +246,33 @@ def _html(markup: str, style: str = "", classes: list[str] | None = None):
 def ArmPane(arm: Arm, index: int, day: int, case: str, side_by_side: bool):
     """One arrangement: its street map and, beside or below it, its group chat."""
     lang, res, p = language.value, arm.model.residents, arm.model.params
+    groups = arm.model.groups
+    chosen, set_chosen = solara.use_state(0)   # whose chat to read: the first group by default
+    chosen = min(chosen, len(groups) - 1)
     with solara.Card(classes=["bs-pane"], style={"border-top": f"5px solid {r.ARM_COLOURS[index]}"}):
         solara.Text(f"{'AB'[index]}: {r.scenario_name(arm.arrangement, lang)}",
                     style={"font-size": "18px", "font-weight": "700", "color": r.ARM_COLOURS[index]})
         solara.Text(f" {r.word('day', lang)} {day} · {r.word('case', lang)}: {case} · "
                     f"{len(res.member)} {r.word('households', lang)} · {int(res.member.sum())} "
-                    f"{r.word('members', lang)}")
+                    f"{r.word('members', lang)} · {len(groups)} {r.word('groups', lang)}")
         with solara.Columns([3, 2]) if side_by_side else solara.Column():
             with solara.Column(gap="4px"):
                 with solara.Div(style={"position": "relative", "height": "420px" if side_by_side else "340px"}):
                     _html(arm.background())
                     _html(r.map_svg(arm.xy, res.member, getattr(res, colour_by.value), arm.model.admin_nodes,
-                                    colour_by.value, arm.model.today, p.officer_in_group))
+                                    colour_by.value, arm.model.today, p.officer_in_group,
+                                    arm.model.hood.home_group, chosen))
                 _html(r.map_legend(colour_by.value, p.officer_in_group, lang))
             with solara.Column(gap="4px"):
-                solara.Text(r.word("chat", lang), style={"font-weight": "700"})
-                _html(r.chat_html(arm.model.chat.log, lang), style="height:460px" if side_by_side else
+                with solara.Row(style={"align-items": "center"}):
+                    solara.Text(r.word("chat", lang), style={"font-weight": "700"})
+                    if len(groups) > 1:
+                        with solara.ToggleButtonsSingle(value=chosen, on_value=set_chosen,
+                                                        classes=["bs-group-picker"]):
+                            for g in groups:
+                                solara.Button(f"{r.word('group', lang)} {g.index + 1} ({len(g.members)})",
+                                              value=g.index, text=True)
+                _html(r.chat_html(groups[chosen].log, lang), style="height:460px" if side_by_side else
                       "height:300px", classes=["bs-chat-box"])
 
 

@@ -42,6 +42,8 @@ WORDS = {
     "crowd": ("oploop", "crowd"),
     "low_high": ("laag → hoog", "low → high"),
     "chat": ("Groepsapp", "Group chat"),
+    "group": ("groep", "group"),
+    "groups": ("groepen", "groups"),
     "no_messages": ("Nog geen berichten.", "No messages yet."),
     "removed": ("verwijderd door beheerder", "removed by the admin"),
     "stigmatising": ("stigmatiserend: noemt uiterlijk, niet gedrag", "stigmatising: names appearance, not behaviour"),
@@ -124,6 +126,8 @@ MESSAGE_TEXTS = {
                         ["Police feedback: the report at no. {node} was followed up. Thanks for being alert."]),
     "closing": (["Afmelding: de situatie bij nr. {node} is voorbij. Dank allemaal."],
                 ["All clear: the situation at no. {node} is over. Thanks everyone."]),
+    "relay": (["Doorgestuurd uit de buurgroep: verdachte persoon bij nr. {node}, let ook even op."],
+              ["Passed on from the neighbouring group: suspicious person at no. {node}, keep an eye out too."]),
 }
 
 FIRST_NAMES = ("Anja", "Bram", "Carla", "Dennis", "Els", "Fatima", "Gert", "Hanneke", "Ilse", "Jeroen",
@@ -355,12 +359,31 @@ def map_background(xy: np.ndarray, streets: str, ties: str) -> str:
             f'<path d="{ties}" stroke="#7c3aed" stroke-opacity="0.08" stroke-width="0.05" fill="none"/></svg>')
 
 
+GROUP_TINTS = ("#e0f2fe", "#fef3c7", "#dcfce7", "#fce7f3", "#ede9fe", "#ffedd5", "#ccfbf1", "#f1f5f9")
+
+
 def map_svg(xy: np.ndarray, member, value, admins: Sequence[int], colour_by: str, today: Sequence,
-            officer_in_group: bool) -> str:
-    """Households coloured by fear or alertness, today's situations, the community officer."""
+            officer_in_group: bool, groups: Sequence[int] | None = None, selected: int = 0) -> str:
+    """Households coloured by fear or alertness, today's situations, the community officer.
+
+    ``groups``: the group over each household's street: each group's streets are tinted and
+    numbered, the ``selected`` one (whose chat is shown) outlined."""
     scale = COLOUR_SCALES[colour_by]
     idx = np.clip(np.nan_to_num(np.asarray(value, dtype=float)) * 100, 0, 100).astype(int)
-    out = [_svg_open(xy, "bs-map"), '<g class="bs-households">']
+    out = [_svg_open(xy, "bs-map")]
+    if groups is not None:
+        groups = np.asarray(groups)
+        out.append('<g class="bs-groups">')
+        for g in np.unique(groups).tolist():
+            tint = GROUP_TINTS[g % len(GROUP_TINTS)]
+            edge = ' stroke="#334155" stroke-width=".08"' if g == selected else ""
+            out.extend(f'<rect class="bs-group-{g}" x="{x - .5:.1f}" y="{y - .5:.1f}" width="1" height="1" '
+                       f'fill="{tint}"{edge}/>' for x, y in xy[groups == g])
+            cx, cy = xy[groups == g].mean(axis=0)
+            out.append(f'<text class="bs-group-label" x="{cx:.1f}" y="{cy:.1f}" font-size="1.6" '
+                       f'text-anchor="middle" fill="#334155" opacity=".6" font-weight="700">{g + 1}</text>')
+        out.append("</g>")
+    out.append('<g class="bs-households">')
     admin_set = set(int(a) for a in admins)
     for i, ((x, y), m, c) in enumerate(zip(xy, member, idx)):
         if i in admin_set:

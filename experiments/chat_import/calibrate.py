@@ -117,7 +117,8 @@ def start_params(members_start: int, base: sim.Params | None = None) -> sim.Para
     if base is None:
         base = sim.Params.preset()   # the package's point calibration (sim/calibrated.yaml)
     households = max(10, round(members_start / base.coverage))
-    return base.replace(n_households=households)
+    # an export is one group: its size is the group size, so the neighbourhood is that one group
+    return base.replace(n_households=households, group_size=float(min(max(members_start, 2), 256)))
 
 
 def run_params(start: sim.Params, theta: dict[str, float], seed: int, sample: Path) -> sim.Params:

@@ -1,0 +1,109 @@
+"""Synchronised random streams (issue 10): scenarios that differ only after something is signalled
+draw the same numbers for everything before that, situation by situation, and mostly after it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import NeighbourhoodWatch, Params
+from sim.residents import Response
+from sim.streams import Streams
+
+SEED = 3
+DAYS = 365
+BUSY = dict(ambiguous_rate=30.0)   # more situations, so more of them are seen and signalled
+
+
+def _record(scenario: str, **overrides) -> dict[int, tuple]:
+    """Situation id -> (observers, suspicious, responses) of one run; under key "days" its day table."""
+    model = NeighbourhoodWatch(Params.preset(scenario, **BUSY, **overrides), seed=SEED, with_space=False)
+    res, log, current = model.residents, {}, {}
+    notice, appraise, respond, occurs = res.notice, res.appraise, res.respond, model._situation_occurs
+
+    def situation_occurs(s):
+        current["id"] = s.id
+        log[s.id] = ((), (), ())
+        occurs(s)
+
+    def record(slot, fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            entry = list(log[current["id"]])
+            entry[slot] = tuple(out.tolist())
+            log[current["id"]] = tuple(entry)
+            return out
+        return wrapped
+
+    model._situation_occurs = situation_occurs
+    res.notice, res.appraise, res.respond = record(0, notice), record(1, appraise), record(2, respond)
+    model.run_days(DAYS)
+    log["days"] = model.day_table()
+    return log
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    log = _record("baseline")
+    return log, log.pop("days")
+
+
+def _first_posted(log: dict[int, tuple]) -> int:
+    """The first situation where a member posted in the group (SAAR or app only)."""
+    return next(i for i, (_, _, resp) in log.items() if {Response.SAAR, Response.APP_ONLY} & set(resp))
+
+
+@pytest.mark.parametrize("scenario", ["officer_in_group", "police_feedback", "report_form"])
+def test_each_situation_draws_alike_until_the_scenario_can_change_it(baseline, scenario):
+    baseline, baseline_days = baseline
+    other = _record(scenario)
+    other_days = other.pop("days")
+    assert list(other) == list(baseline)            # the world: the same situations
+    ids = list(baseline)
+    # the officer reads, feedback follows, and the form acts (friction on app-only posts, fewer
+    # stigmatising posts) only when a member posts: up to the first post everything draws alike;
+    # at it the form may change what the member does
+    first = _first_posted(baseline)
+    same_responses_at_first = scenario != "report_form"
+    k = ids.index(first)
+    assert k >= 5, "too few situations before the first change to test anything"
+    for i in ids[:k]:
+        assert other[i] == baseline[i], f"situation {i} drew differently before {scenario} could change it"
+    assert other[first][:2] == baseline[first][:2]
+    if same_responses_at_first:
+        assert other[first] == baseline[first]
+    # after it, most situations are still seen and appraised by the same residents
+    later = ids[k + 1:]
+    same = np.mean([other[i][:2] == baseline[i][:2] for i in later])
+    assert len(later) > 100 and same > 0.8, f"only {same:.0%} of later situations drew alike"
+    assert not other_days.equals(baseline_days), "the scenario changed nothing at all"
+
+
+def test_substreams_are_keyed_by_seed_purpose_and_id():
+    a, b = Streams(1), Streams(1)
+    assert np.array_equal(a.fresh("episode", 7).random(5), b.fresh("episode", 7).random(5))
+    draws = {(s, purpose, key): tuple(Streams(s).fresh(purpose, key).random(3))
+             for s in (1, 2) for purpose in ("episode", "police") for key in (7, 8)}
+    assert len(set(draws.values())) == len(draws)
+    assert np.array_equal(a.daily("chatter", 3).random(2), Streams(1).daily("chatter", 3).random(2))
+    # a generator back from the pool starts its new substream afresh
+    g = a.fresh("police", 9)
+    g.random(11)
+    a.release(g)
+    assert np.array_equal(a.fresh("police", 9).random(4), Streams(1).fresh("police", 9).random(4))
+    # the observe stream is rekeyed at each use
+    assert np.array_equal(a.observe(5).random(3), b.observe(5).random(3))
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "officer_in_group", "saar_enforced", "police_feedback",
+                                      "report_form", "no_admin"])
+def test_the_model_names_a_substream_for_every_draw(scenario):
+    """The components' own generator is for direct calls only: without it a busy run still works."""
+    from test_invariants import BUSY as BUSY_WORLD
+    model = NeighbourhoodWatch(Params.preset(scenario, **BUSY_WORLD), seed=1, with_space=False)
+    model.residents.rng = model.membership.rng = None
+    for group in (*model.groups, model.central):
+        group.rng = None
+    model.police.response._rng = model.police.officer._rng = None
+    model.run_days(60)
+    assert model.day_table().messages.sum() > 0
