@@ -3,6 +3,7 @@
     nice -n 10 python -m benchmarks.mutation                  # every rule module, one after another
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
+    nice -n 10 python -m benchmarks.mutation --minutes 55     # as many as fit in 55 min, a random sample
     nice -n 10 python -m benchmarks.mutation --retest         # after new tests: retest the survivors
     python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
@@ -27,6 +28,7 @@ pointing at another copy of ``sim/``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -40,17 +42,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "results" / "mutation"
-RULE_MODULES = ("residents", "chat", "police", "model", "outcomes")
+RULE_MODULES = ("residents", "chat", "police", "model", "outcomes", "membership", "world")
 # The fast tests that guard the rules (seconds, not minutes).
-TESTS = ("tests/test_invariants.py",
+TESTS = ("tests/test_invariants.py", "tests/test_mutants.py", "tests/test_evidence.py", "tests/test_review.py",
          "tests/test_model.py::test_same_seed_same_results_different_seed_different",
          "tests/test_model.py::test_police_learn_only_from_112_without_officer_or_liaison",
          "tests/test_model.py::test_deterrence_prevents_offences_on_watched_streets_only",
          "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run")
 # Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
+CHUNK = 200   # mutants per mutmut call in a timed run (each call first reruns the clean tests)
 IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
-               "sim.outcomes.x__per_month_")
-COPY = ("sim", "tests/conftest.py", "tests/test_invariants.py", "tests/test_model.py", "pyproject.toml")
+               "sim.outcomes.x__per_month_", "sim.outcomes.x__per_1000_households_a_year_",
+               "sim.outcomes.x__per_1000_households_per_year_")
+COPY = ("sim", "conf", "experiments", "tests/conftest.py", "tests/test_invariants.py", "tests/test_mutants.py",
+        "tests/test_evidence.py", "tests/test_review.py", "tests/test_model.py", "pyproject.toml")
+# Surviving mutants no test can tell from the original, one name a line, each group under its reason
+# (docs/testing.md explains them); they count as equivalent, not as survivors, and are not retested.
+EQUIVALENT = ROOT / "benchmarks" / "equivalent_mutants.txt"
 
 
 def prepare(modules: list[str]) -> Path:
@@ -65,13 +73,19 @@ def prepare(modules: list[str]) -> Path:
         else:
             shutil.copy2(src, work / name)
     (work / "commit.txt").write_text(commit())
+    configure(work, modules)
+    return work
+
+
+def configure(work: Path, modules: list[str]) -> None:
+    """mutmut's configuration: the modules to mutate, the tests to run, what else the tests need."""
     lines = "\n    ".join
     (work / "setup.cfg").write_text(
         "[mutmut]\nsource_paths = sim\n"
         f"only_mutate =\n    {lines(f'sim/{m}.py' for m in modules)}\n"
+        f"also_copy =\n    conf\n    experiments\n"
         f"pytest_add_cli_args_test_selection =\n    {lines(TESTS)}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n")
-    return work
 
 
 def commit() -> str:
@@ -82,23 +96,37 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def run(modules: list[str], max_children: int, sample: int | None = None) -> None:
-    """Mutate the modules and run the tests against every mutant, or a random sample per module."""
+def run(modules: list[str], max_children: int, sample: int | None = None, minutes: float | None = None) -> None:
+    """Mutate the modules and run the tests against every mutant, or a random sample per module, or
+    (``minutes``) as many as fit in that time: all mutants in a random order (seed 16), in chunks, no
+    chunk started after the time is up, so the mutants tested are a random sample of each module."""
     work = prepare(modules)
     env = _env()
     start = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
     with open(work / "mutmut.log", "w") as log:
-        names: list[str] = []
-        if sample:  # generate the mutants and the test statistics, run none; then draw the sample
+        if not sample and not minutes:
+            subprocess.run(mutmut, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        else:  # generate the mutants and the test statistics, run none; then draw the sample
             subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
             every = sorted(statuses(work))
-            for module in modules:
-                own = [n for n in every if n.startswith(f"sim.{module}.")]
-                names += sorted(random.Random(16).sample(own, min(sample, len(own))))
-            (work / "sample.txt").write_text(f"{len(names)} of {len(every)} mutants\n" + "\n".join(names) + "\n")
-        subprocess.run([*mutmut, *names], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+            if sample:
+                own = [[n for n in every if n.startswith(f"sim.{module}.")] for module in modules]
+                chunks = [sorted(n for names in own for n in random.Random(16).sample(names, min(sample, len(names))))]
+            else:
+                random.Random(16).shuffle(every)
+                chunks = [every[i:i + CHUNK] for i in range(0, len(every), CHUNK)]
+            tried: list[str] = []
+            for chunk in chunks:
+                if minutes and time.monotonic() - start > 60 * minutes:
+                    break
+                subprocess.run([*mutmut, *chunk], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               check=False)
+                tried += chunk
+                print(f"{len(tried)} mutants tested in {(time.monotonic() - start) / 60:.1f} min", flush=True)
+            (work / "sample.txt").write_text(f"{len(tried)} of {len(every)} mutants\n" + "\n".join(tried) + "\n")
     fresh_retest(work, max_children)
+    save(work)
     report(work, minutes=(time.monotonic() - start) / 60)
 
 
@@ -124,20 +152,33 @@ def _env() -> dict[str, str]:
 
 
 def retest(modules: list[str], max_children: int) -> None:
-    """Run the current tests against the survivors of the last run (the mutants stay as they were)."""
+    """Run the current tests (and the current ``TESTS``) against the survivors of the last run that
+    are not listed as equivalent (the mutants stay as they were)."""
     work = WORK / "+".join(modules)
     for name in COPY:
         if name.startswith("tests/"):
             shutil.copy2(ROOT / name, work / name)
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
-    measured = (work / "commit.txt").read_text().strip()
+    configure(work, modules)
+    if not (work / "statuses.json").exists():
+        save(work)
+    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked", "equivalent")]
+    measured = (work / "commit.txt").read_text().strip().split(", survivors retested")[0]
     (work / "commit.txt").write_text(f"{measured}, survivors retested with the tests of {commit()}")
     start = time.monotonic()
-    with open(work / "mutmut.log", "a") as log:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
-                       cwd=work, env=_env(), stdout=log, stderr=subprocess.STDOUT, check=False)
+    if survivors:
+        with open(work / "mutmut.log", "a") as log:
+            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
+                           cwd=work, env=_env(), stdout=log, stderr=subprocess.STDOUT, check=False)
     fresh_retest(work, max_children)
+    save(work)
     report(work, minutes=(time.monotonic() - start) / 60)
+
+
+def equivalent() -> set[str]:
+    """The mutants listed as equivalent (``EQUIVALENT``; ``#`` starts a comment)."""
+    if not EQUIVALENT.exists():
+        return set()
+    return {line.split("#")[0].strip() for line in EQUIVALENT.read_text().splitlines()} - {""}
 
 
 def statuses(work: Path) -> dict[str, str]:
@@ -146,14 +187,28 @@ def statuses(work: Path) -> dict[str, str]:
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
                          capture_output=True, text=True, check=True).stdout
     status = dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
+    saved = work / "statuses.json"   # a change of the test selection makes mutmut forget every result
+    for name, s in (json.loads(saved.read_text()) if saved.exists() else {}).items():
+        if status.get(name, "not checked") == "not checked":
+            status[name] = s
     fresh = work / "fresh_kills.txt"
     for name in fresh.read_text().split() if fresh.exists() else ():
         status[name] = "killed"
+    for name in equivalent():
+        if status.get(name) == "survived":
+            status[name] = "equivalent"
     return status
 
 
+def save(work: Path) -> None:
+    """Keep the results, for a retest with another test selection (mutmut resets them then)."""
+    raw = {n: "survived" if s == "equivalent" else s for n, s in statuses(work).items()}
+    (work / "statuses.json").write_text(json.dumps(raw, indent=0, sort_keys=True))
+
+
 def report(work: Path, minutes: float | None = None) -> None:
-    """Score per module (killed / tested; timeouts count as killed) and the survivors' diffs."""
+    """Score per module (killed / tested, tested without the equivalent mutants; timeouts count as
+    killed) and the survivors' diffs."""
     status = statuses(work)
     measured = (work / "commit.txt").read_text()
     took = f" in {minutes:.1f} min" if minutes is not None else ""
@@ -162,12 +217,13 @@ def report(work: Path, minutes: float | None = None) -> None:
         own = {n: s for n, s in status.items() if n.startswith(f"sim.{module}.")}
         counts = Counter(own.values())
         killed = counts["killed"] + counts["timeout"]
-        tested = len(own) - counts["skipped"] - counts["not checked"]   # "not checked": outside the sample
+        tested = len(own) - counts["skipped"] - counts["not checked"] - counts["equivalent"]  # not checked: not sampled
         score = 100 * killed / tested if tested else float("nan")
-        lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%) of {len(own)} mutants; "
-                     f"{dict(counts)}")
+        low, high = interval(killed, tested)
+        lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%, 90% interval {low:.0f}-{high:.0f}%) "
+                     f"of {len(own)} mutants; {dict(counts)}")
     print("\n".join(lines), flush=True)
-    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked")]
+    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked", "equivalent")]
     with open(work / "survivors.md", "w") as f:
         f.write("# " + "\n# ".join(lines) + "\n\n")
         for name in survivors:
@@ -176,12 +232,25 @@ def report(work: Path, minutes: float | None = None) -> None:
             f.write(f"```diff\n{diff.strip()}\n```\n\n")
 
 
+def interval(killed: int, tested: int, level: float = 0.9) -> tuple[float, float]:
+    """Clopper-Pearson interval (percent) of the kill rate of all the module's mutants, from a sample."""
+    from scipy.stats import beta
+    if not tested:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    low = beta.ppf(tail, killed, tested - killed + 1) if killed else 0.0
+    high = beta.ppf(1 - tail, killed + 1, tested - killed) if killed < tested else 1.0
+    return 100 * low, 100 * high
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"rule modules to mutate (default: all of {RULE_MODULES})")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
     parser.add_argument("--sample", type=int, default=None,
                         help="test only this many mutants per module, drawn at random (seed 16)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="test mutants in a random order until this many minutes have passed")
     parser.add_argument("--retest", action="store_true", help="retest the last run's survivors with the "
                         "current tests")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
@@ -195,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.retest:
         retest(modules, args.max_children)
     else:
-        run(modules, args.max_children, args.sample)
+        run(modules, args.max_children, args.sample, args.minutes)
 
 
 if __name__ == "__main__":
