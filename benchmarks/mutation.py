@@ -48,7 +48,8 @@ TESTS = ("tests/test_invariants.py", "tests/test_mutants.py", "tests/test_eviden
          "tests/test_model.py::test_same_seed_same_results_different_seed_different",
          "tests/test_model.py::test_police_learn_only_from_112_without_officer_or_liaison",
          "tests/test_model.py::test_deterrence_prevents_offences_on_watched_streets_only",
-         "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run")
+         "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run",
+         "tests/test_model.py::test_mesa_agents_are_views_of_the_households")
 # Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
 CHUNK = 200   # mutants per mutmut call in a timed run (each call first reruns the clean tests)
 IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
