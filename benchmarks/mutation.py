@@ -28,7 +28,6 @@ pointing at another copy of ``sim/``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -60,6 +59,9 @@ COPY = ("sim", "conf", "experiments", "tests/conftest.py", "tests/test_invariant
 # Surviving mutants no test can tell from the original, one name a line, each group under its reason
 # (docs/testing.md explains them); they count as equivalent, not as survivors, and are not retested.
 EQUIVALENT = ROOT / "benchmarks" / "equivalent_mutants.txt"
+# Surviving mutants and the test that kills each (mostly tests/test_mutants.py, written against
+# them), checked by --retest with the mutant switched on.
+KILLERS = ROOT / "benchmarks" / "mutant_killers.txt"
 
 
 def prepare(modules: list[str]) -> Path:
@@ -127,24 +129,30 @@ def run(modules: list[str], max_children: int, sample: int | None = None, minute
                 print(f"{len(tried)} mutants tested in {(time.monotonic() - start) / 60:.1f} min", flush=True)
             (work / "sample.txt").write_text(f"{len(tried)} of {len(every)} mutants\n" + "\n".join(tried) + "\n")
     fresh_retest(work, max_children)
-    save(work)
     report(work, minutes=(time.monotonic() - start) / 60)
 
 
 def fresh_retest(work: Path, max_children: int) -> None:
     """Test each import-time survivor in a new process that imports sim with the mutant switched on."""
-    def killed(name: str) -> bool:
+    survivors = [n for n, s in statuses(work).items() if s == "survived" and n.startswith(IMPORT_TIME)]
+    record_fresh_kills(work, [(n, TESTS) for n in survivors], max_children)
+
+
+def record_fresh_kills(work: Path, trials: list[tuple[str, tuple[str, ...]]], max_children: int) -> list[str]:
+    """Run each (mutant, tests) in a new process with the mutant switched on; the mutants whose
+    tests fail count as killed from now on (fresh_kills.txt). Returns those."""
+    def killed(trial: tuple[str, tuple[str, ...]]) -> bool:
+        name, tests = trial
         env = _env() | {"MUTANT_UNDER_TEST": name}
-        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
                               cwd=work / "mutants", env=env, capture_output=True, timeout=600)
         return done.returncode != 0
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")
-                 and n.startswith(IMPORT_TIME)]
     with ThreadPoolExecutor(max_children) as pool:
-        kills = [n for n, k in zip(survivors, pool.map(killed, survivors)) if k]
+        kills = [name for (name, _), k in zip(trials, pool.map(killed, trials)) if k]
     fresh = work / "fresh_kills.txt"
     before = fresh.read_text().split() if fresh.exists() else []
     fresh.write_text("".join(f"{n}\n" for n in sorted({*before, *kills})))
+    return kills
 
 
 def _env() -> dict[str, str]:
@@ -153,26 +161,30 @@ def _env() -> dict[str, str]:
 
 
 def retest(modules: list[str], max_children: int) -> None:
-    """Run the current tests (and the current ``TESTS``) against the survivors of the last run that
-    are not listed as equivalent (the mutants stay as they were)."""
+    """Put each survivor of the last run that has a killer listed (``KILLERS``) back in, with the
+    current tests, and run its killer: the mutant counts as killed if that test fails."""
     work = WORK / "+".join(modules)
-    for name in COPY:
-        if name.startswith("tests/"):
-            shutil.copy2(ROOT / name, work / name)
-    configure(work, modules)
-    if not (work / "statuses.json").exists():
-        save(work)
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked", "equivalent")]
+    shutil.rmtree(work / "mutants" / "tests")
+    shutil.copytree(ROOT / "tests", work / "mutants" / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conf", "experiments"):   # what the tests in TESTS read besides sim
+        if not (work / "mutants" / name).exists():
+            shutil.copytree(ROOT / name, work / "mutants" / name, ignore=shutil.ignore_patterns("__pycache__"))
+    status = statuses(work)
+    trials = [(name, (test,)) for name, test in killers().items() if status.get(name) == "survived"]
     measured = (work / "commit.txt").read_text().strip().split(", survivors retested")[0]
     (work / "commit.txt").write_text(f"{measured}, survivors retested with the tests of {commit()}")
     start = time.monotonic()
-    if survivors:
-        with open(work / "mutmut.log", "a") as log:
-            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
-                           cwd=work, env=_env(), stdout=log, stderr=subprocess.STDOUT, check=False)
-    fresh_retest(work, max_children)
-    save(work)
+    kills = record_fresh_kills(work, trials, max_children)
+    for name, (test,) in trials:
+        if name not in kills:
+            print(f"not killed by {test}: {name}")
     report(work, minutes=(time.monotonic() - start) / 60)
+
+
+def killers() -> dict[str, str]:
+    """Mutant -> the test that kills it (``KILLERS``: one pair a line; ``#`` starts a comment)."""
+    pairs = (line.split("#")[0].split() for line in KILLERS.read_text().splitlines()) if KILLERS.exists() else ()
+    return {pair[0]: pair[1] for pair in pairs if pair}
 
 
 def equivalent() -> set[str]:
@@ -188,10 +200,6 @@ def statuses(work: Path) -> dict[str, str]:
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
                          capture_output=True, text=True, check=True).stdout
     status = dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
-    saved = work / "statuses.json"   # a change of the test selection makes mutmut forget every result
-    for name, s in (json.loads(saved.read_text()) if saved.exists() else {}).items():
-        if status.get(name, "not checked") == "not checked":
-            status[name] = s
     fresh = work / "fresh_kills.txt"
     for name in fresh.read_text().split() if fresh.exists() else ():
         status[name] = "killed"
@@ -199,12 +207,6 @@ def statuses(work: Path) -> dict[str, str]:
         if status.get(name) == "survived":
             status[name] = "equivalent"
     return status
-
-
-def save(work: Path) -> None:
-    """Keep the results, for a retest with another test selection (mutmut resets them then)."""
-    raw = {n: "survived" if s == "equivalent" else s for n, s in statuses(work).items()}
-    (work / "statuses.json").write_text(json.dumps(raw, indent=0, sort_keys=True))
 
 
 def report(work: Path, minutes: float | None = None) -> None:
@@ -252,8 +254,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="test only this many mutants per module, drawn at random (seed 16)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="test mutants in a random order until this many minutes have passed")
-    parser.add_argument("--retest", action="store_true", help="retest the last run's survivors with the "
-                        "current tests")
+    parser.add_argument("--retest", action="store_true", help="run the killer of each of the last run's "
+                        f"survivors listed in {KILLERS.name} with the mutant switched on")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(RULE_MODULES)

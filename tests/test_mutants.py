@@ -8,9 +8,12 @@ NeighbourhoodWatch, Residents, ChatGroup, Membership, World and the records), no
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import sim
 from sim.model import NeighbourhoodWatch
+from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
 from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP
 
@@ -77,3 +80,48 @@ def test_warm_up_after_the_first_recorded_day_is_refused_with_a_clear_error():
     model = run_model(Params(n_households=50), days=1)
     with pytest.raises(RuntimeError, match=r"^warm_up\(\) must come before the first recorded day$"):
         model.warm_up()
+
+
+def test_innocent_minority_situations_are_counted_exactly(saar_world):
+    """Mutant model._situation_occurs 17: every innocent situation, or any minority one, counted as
+    an innocent one of the minority (the base of the minority over-representation)."""
+    total = saar_world.day_table().sum()
+    happened = [s for s in saar_world.situations if not s.deterred]
+    assert total.innocent_minority == sum(not s.offence and s.minority for s in happened) > 0
+    assert total.innocent_minority_signalled == sum(not s.offence and s.minority and s.signalled
+                                                    for s in happened) > 0
+
+
+
+def test_rates_per_household_year_and_month_on_a_hand_built_day_table():
+    """Mutants of the outcome factories (outcomes._per_1000_households_a_year,
+    _per_1000_households_per_year, _per_month, _total, _mean_of, _offtopic_share,
+    _signals_without_follow_up_count): each rate on three days whose answer is worked out by hand.
+    The days differ, so a per-day mean cannot pass for a total."""
+    counts = {name: [0, 0, 0] for name in sim.COUNTS}
+    counts.update(situations_signalled=[3, 5, 4], follow_ups=[1, 2, 0], offences=[2, 0, 1], burglaries=[1, 0, 1],
+                  calls_112_members=[2, 1, 0], calls_112_nonmembers=[0, 3, 1], messages=[4, 6, 2],
+                  messages_offtopic=[1, 2, 0], members_joined=[1, 0, 2], members_left=[0, 1, 0], arrests=[0, 1, 1],
+                  ties_formed=[2, 0, 3])
+    state = {name: [0.5, 0.5, 0.5] for name in ("alertness_members", "alertness_nonmembers", "fear_members",
+                                                "fear_nonmembers", "fear_residents", "feels_unsafe_share",
+                                                "feels_often_unsafe_share", "trust_members")}
+    days = pd.DataFrame({**counts, **state, "households": [1000, 1000, 1000], "members": [300, 400, 500],
+                         "nonmembers": [600, 500, 400]})
+    s = summarise(days)
+    years = 3 / DAYS_PER_YEAR
+    assert s["signals_without_follow_up_per_1000"] == pytest.approx((12 - 3) / years)
+    assert s["follow_ups_per_1000"] == pytest.approx(3 / years)
+    assert s["messages_per_month"] == pytest.approx(12 / (3 / DAYS_PER_MONTH))
+    household_years = 2700 / DAYS_PER_YEAR   # members and never-members, over the three days
+    assert s["offences_per_1000"] == pytest.approx(3 / household_years * 1000)
+    assert s["burglaries_per_1000"] == pytest.approx(2 / household_years * 1000)
+    assert s["calls_112_per_1000_members"] == pytest.approx(3 / (1200 / DAYS_PER_YEAR) * 1000)
+    assert s["calls_112_per_1000_nonmembers"] == pytest.approx(4 / (1500 / DAYS_PER_YEAR) * 1000)
+    assert s["members"] == pytest.approx(400)
+    assert (s["members_joined"], s["members_left"], s["arrests"], s["ties_formed"]) == (3, 1, 2, 5)
+    assert s["offtopic_share"] == pytest.approx(3 / 12)
+    # none of them: no members, no messages
+    empty = summarise(days.assign(members=0, messages=0, messages_offtopic=0, calls_112_members=0))
+    assert np.isnan(empty["calls_112_per_1000_members"]) and np.isnan(empty["offtopic_share"])
+    assert empty["messages_per_month"] == 0
