@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.chat import SIGNAL_KINDS
 from sim.model import NeighbourhoodWatch
 from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
+from sim.residents import Residents
 from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP
 
 
@@ -125,3 +127,57 @@ def test_rates_per_household_year_and_month_on_a_hand_built_day_table():
     empty = summarise(days.assign(members=0, messages=0, messages_offtopic=0, calls_112_members=0))
     assert np.isnan(empty["calls_112_per_1000_members"]) and np.isnan(empty["offtopic_share"])
     assert empty["messages_per_month"] == 0
+
+
+def test_the_space_puts_each_household_at_its_own_position():
+    """Mutants model.__init__ 91 and 94: the Mesa network laid out without the neighbourhood's
+    positions (none at all, or an unseeded spring layout)."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=3, with_space=True)
+    for node, cell in model.grid._cells.items():
+        assert tuple(cell.position) == pytest.approx(model.positions[node])
+
+
+def test_without_a_talk_gain_talk_leaves_alertness_alone():
+    """Mutant residents.daily 3: talk_rate / alertness_talk_gain (a division by zero at gain 0)."""
+    p = Params(alertness_talk_gain=0.0, talk_rate=0.5)
+    res = Residents(p, np.zeros(3, dtype=bool), np.random.default_rng(0))
+    res.alertness[:] = [0.1, 0.9, 0.9]
+    src, dst = np.array([0, 1, 0, 2]), np.array([1, 0, 2, 0])
+    before = res.alertness.copy()
+    res.daily(src, dst, np.zeros(3))
+    expected = p.alertness_baseline + (before - p.alertness_baseline) * np.exp(-1 / p.alertness_memory_days)
+    assert res.alertness == pytest.approx(expected)
+
+
+def test_the_admin_considers_passing_an_episode_on_once():
+    """Mutant model._post_signal 117: every post of an episode gives the admin another chance to pass
+    it on to the police. Only the admin's liaison reaches the police here (nobody calls 112, no
+    officer in the group), the admin is always there and nothing is removed, so the police hear of
+    a share ``admin_forward_prob`` of the episodes in the group, also of those with several posts
+    (with a chance a post, an episode of two posts would reach them 36% of the time)."""
+    p = Params(**{**BUSY, "call_112_prob": 0.0, "nonmember_call_112_prob": 0.0, "admin_availability": 1.0,
+                  "admin_forward_prob": 0.2, "stigmatising_prob": 0.0, "chatter_rule": "tolerated",
+                  "post_prob": 1.0, "investigate_prob": 0.0, "sighting_prob": 0.5, "coverage": 0.5,
+                  "ambiguous_rate": 300.0})
+    model = run_model(p)
+    posts: dict[int, int] = {}
+    for m in model.chat.log:
+        if m.kind in SIGNAL_KINDS:
+            posts[m.situation] = posts.get(m.situation, 0) + 1
+    reported = set(model.police.reports)
+    assert reported <= set(posts)
+    several = [s for s, n in posts.items() if n >= 2]
+    assert len(several) > 80
+    share = np.mean([s in reported for s in several])
+    assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / len(several))
+
+
+def test_the_officers_duty_starts_and_ends_on_the_hour_given():
+    """Mutant police.CommunityOfficer.__init__ 6: the shift starts at 61 minutes an hour."""
+    officer = NeighbourhoodWatch(Params(n_households=50, officer_duty_start_hour=9, officer_duty_hours=8),
+                                 seed=0, with_space=False).police.officer
+    day = 3 * 1440.0
+    assert officer.on_duty_from(day + 9 * 60 + 2) == day + 9 * 60 + 2        # just after the start: on duty
+    assert officer.on_duty_from(day + 9 * 60 - 2) == day + 9 * 60            # just before: waits for it
+    assert officer.on_duty_from(day + 17 * 60 - 2) == day + 17 * 60 - 2      # just before the end
+    assert officer.on_duty_from(day + 17 * 60) == day + 1440 + 9 * 60        # the end: the next morning
