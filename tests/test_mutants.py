@@ -181,3 +181,19 @@ def test_the_officers_duty_starts_and_ends_on_the_hour_given():
     assert officer.on_duty_from(day + 9 * 60 - 2) == day + 9 * 60            # just before: waits for it
     assert officer.on_duty_from(day + 17 * 60 - 2) == day + 17 * 60 - 2      # just before the end
     assert officer.on_duty_from(day + 17 * 60) == day + 1440 + 9 * 60        # the end: the next morning
+
+
+def test_talk_with_many_afraid_ties_fills_fear_up_to_one_not_beyond():
+    """Mutant residents.daily 54: fear clipped at 2 after talk. Resident 0 talks with 30 afraid
+    ties in a day, far more fear than the scale holds: it is full (1) before forgetting."""
+    p = Params(talk_rate=1.0, talk_fear_gain=1.0, watch_reassurance=0.0)
+    n = 31
+    res = Residents(p, np.zeros(n, dtype=bool), np.random.default_rng(0))
+    res.fear_baseline[:] = [0.3] + [1.0] * (n - 1)
+    res.fear[:] = res.fear_baseline
+    ties = np.arange(1, n)
+    src, dst = np.concatenate([np.zeros(n - 1, dtype=int), ties]), np.concatenate([ties, np.zeros(n - 1, dtype=int)])
+    res.daily(src, dst, np.zeros(n))
+    keep = np.exp(-1 / p.fear_memory_days)
+    assert res.fear[0] == pytest.approx(0.3 + (1.0 - 0.3) * keep)
+    assert np.all(res.fear <= 1)
