@@ -17,6 +17,7 @@ from sim.model import NeighbourhoodWatch
 from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
 from sim.residents import Residents
+from sim.world import Situation
 from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP
 
 
@@ -197,3 +198,15 @@ def test_talk_with_many_afraid_ties_fills_fear_up_to_one_not_beyond():
     keep = np.exp(-1 / p.fear_memory_days)
     assert res.fear[0] == pytest.approx(0.3 + (1.0 - 0.3) * keep)
     assert np.all(res.fear <= 1)
+
+
+def test_no_112_dispatch_for_a_situation_a_unit_already_went_to_look_at():
+    """Mutant police.EmergencyResponse.answer_call 15: a 112 call about a situation the officer has
+    already sent a unit to draws a second unit."""
+    police = NeighbourhoodWatch(Params(n_households=50, officer_action_prob=1.0, dispatch_prob=1.0,
+                                       response_capacity=10), seed=0, with_space=False).police
+    s = Situation(0, 0, 600.0, "burglary", True, node=0, minority=False, stay=240.0, deter_draw=1.0,
+                  displace_draw=1.0, alt_node=0)
+    report, arrival = police.receive(s, "admin", s.start + 1)       # fresh: the officer sends a unit
+    assert arrival is not None and "look" in report.follow_ups and not report.dispatch_decided
+    assert police.receive(s, "112", s.start + 2) == (report, None)   # the person is there, a unit too
