@@ -4,20 +4,23 @@
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
     nice -n 10 python -m benchmarks.mutation --minutes 55     # as many as fit in 55 min, a random sample
-    nice -n 10 python -m benchmarks.mutation --retest         # after new tests: retest the survivors
+    nice -n 10 python -m benchmarks.mutation --retest         # run each survivor's killer with it switched on
     python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
 The modules chosen are mutated in one mutmut session, in a scratch copy of the project
 (``results/mutation/<modules>/``), so the tests' statistics are collected once, runs of other
 choices never share state, and pyproject.toml needs no mutmut section. ``--sample N`` tests N
 mutants per module drawn at random (seed 16) instead of all of them, for a machine too busy for
-the full run.
+the full run; ``--minutes M`` tests all mutants in a random order (seed 16), 200 a mutmut call,
+starting no call after M minutes, so those tested are a random sample of each module.
 
 mutmut forks each mutant's test run from a process that has already imported ``sim``, so a mutant
 in a function that runs at import time (``IMPORT_TIME``: the factories that build
 ``sim.outcomes.OUTCOMES``) is never switched on there and survives whatever the tests do. Those
 survivors are tested again in a fresh process with the mutant switched on before import
-(``fresh_kills.txt``); the ones that fail there count as killed. Per mutant only
+(``fresh_kills.txt``); the ones that fail there count as killed. ``--retest`` does the same for
+each survivor with the test listed against it in ``mutant_killers.txt`` (the current tests), and
+the survivors listed in ``equivalent_mutants.txt`` count as equivalent. Per mutant only
 the fast tests in ``TESTS`` run (hypothesis with its ``mutation`` profile, tests/conftest.py); a
 mutant is killed when one of them fails. The score per module and every surviving mutant (with
 its diff) go to ``results/mutation/<modules>/survivors.md``; docs/testing.md records the measured
