@@ -210,3 +210,16 @@ def test_no_112_dispatch_for_a_situation_a_unit_already_went_to_look_at():
     report, arrival = police.receive(s, "admin", s.start + 1)       # fresh: the officer sends a unit
     assert arrival is not None and "look" in report.follow_ups and not report.dispatch_decided
     assert police.receive(s, "112", s.start + 2) == (report, None)   # the person is there, a unit too
+
+
+def test_two_members_going_out_make_a_crowd_of_two():
+    """Mutant model._close 8: a crowd needs more than ``crowd_size`` residents going out. A group of
+    two households (the admin and one member) who investigate whatever they find suspicious, and
+    nobody who goes out after reading: at most two go out to a situation, so crowds of two are the
+    only crowds there can be, and they happen."""
+    p = Params(**{**BUSY, "n_households": 30, "coverage": 0.07, **FIXED_MEMBERSHIP, "investigate_prob": 1.0,
+                  "go_out_prob": 0.0, "call_112_prob": 0.0, "observe_prob": 0.9, "ambiguous_rate": 1000.0,
+                  "crowd_size": 2})
+    model = run_model(p, days=200)
+    assert model.hood.member.sum() == 2
+    assert model.day_table().crowds.sum() > 0
