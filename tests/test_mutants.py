@@ -17,7 +17,7 @@ from sim.model import NeighbourhoodWatch
 from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
 from sim.residents import Residents
-from sim.world import Situation
+from sim.world import Situation, World
 from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP
 
 
@@ -223,3 +223,16 @@ def test_two_members_going_out_make_a_crowd_of_two():
     model = run_model(p, days=200)
     assert model.hood.member.sum() == 2
     assert model.day_table().crowds.sum() > 0
+
+
+def test_every_situation_starts_within_its_day():
+    """Mutant world.World._draw_block 45: hours of 61 minutes, so that
+    late situations start after midnight."""
+    world = World(Params(n_households=2000, vehicle_crime_rate=20.0, vandalism_rate=20.0),
+                  np.random.default_rng(5))
+    situations = [s for day in range(World.BLOCK_DAYS) for s in world.situations_on(day)]
+    assert len(situations) > 300
+    minutes = np.array([s.minute for s in situations])
+    assert np.all((minutes >= 0) & (minutes < 1440))
+    assert np.mean(minutes >= 23 * 60) > 0.01                # the last hour has its situations
+    assert all(int(s.start // 1440) == s.day for s in situations)
