@@ -3,20 +3,24 @@
     nice -n 10 python -m benchmarks.mutation                  # every rule module, one after another
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
-    nice -n 10 python -m benchmarks.mutation --retest         # after new tests: retest the survivors
+    nice -n 10 python -m benchmarks.mutation --minutes 55     # as many as fit in 55 min, a random sample
+    nice -n 10 python -m benchmarks.mutation --retest         # run each survivor's killer with it switched on
     python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
 The modules chosen are mutated in one mutmut session, in a scratch copy of the project
 (``results/mutation/<modules>/``), so the tests' statistics are collected once, runs of other
 choices never share state, and pyproject.toml needs no mutmut section. ``--sample N`` tests N
 mutants per module drawn at random (seed 16) instead of all of them, for a machine too busy for
-the full run.
+the full run; ``--minutes M`` tests all mutants in a random order (seed 16), 200 a mutmut call,
+starting no call after M minutes, so those tested are a random sample of each module.
 
 mutmut forks each mutant's test run from a process that has already imported ``sim``, so a mutant
 in a function that runs at import time (``IMPORT_TIME``: the factories that build
 ``sim.outcomes.OUTCOMES``) is never switched on there and survives whatever the tests do. Those
 survivors are tested again in a fresh process with the mutant switched on before import
-(``fresh_kills.txt``); the ones that fail there count as killed. Per mutant only
+(``fresh_kills.txt``); the ones that fail there count as killed. ``--retest`` does the same for
+each survivor with the test listed against it in ``mutant_killers.txt`` (the current tests), and
+the survivors listed in ``equivalent_mutants.txt`` count as equivalent. Per mutant only
 the fast tests in ``TESTS`` run (hypothesis with its ``mutation`` profile, tests/conftest.py); a
 mutant is killed when one of them fails. The score per module and every surviving mutant (with
 its diff) go to ``results/mutation/<modules>/survivors.md``; docs/testing.md records the measured
@@ -40,17 +44,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "results" / "mutation"
-RULE_MODULES = ("residents", "chat", "police", "model", "outcomes")
+RULE_MODULES = ("residents", "chat", "police", "model", "outcomes", "membership", "world")
 # The fast tests that guard the rules (seconds, not minutes).
-TESTS = ("tests/test_invariants.py",
+TESTS = ("tests/test_invariants.py", "tests/test_mutants.py", "tests/test_evidence.py", "tests/test_review.py",
          "tests/test_model.py::test_same_seed_same_results_different_seed_different",
          "tests/test_model.py::test_police_learn_only_from_112_without_officer_or_liaison",
          "tests/test_model.py::test_deterrence_prevents_offences_on_watched_streets_only",
-         "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run")
+         "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run",
+         "tests/test_model.py::test_mesa_agents_are_views_of_the_households")
 # Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
+CHUNK = 200   # mutants per mutmut call in a timed run (each call first reruns the clean tests)
 IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
-               "sim.outcomes.x__per_month_")
-COPY = ("sim", "tests/conftest.py", "tests/test_invariants.py", "tests/test_model.py", "pyproject.toml")
+               "sim.outcomes.x__per_month_", "sim.outcomes.x__per_1000_households_a_year_",
+               "sim.outcomes.x__per_1000_households_per_year_")
+COPY = ("sim", "conf", "experiments", "tests/conftest.py", "tests/test_invariants.py", "tests/test_mutants.py",
+        "tests/test_evidence.py", "tests/test_review.py", "tests/test_model.py", "pyproject.toml")
+# Surviving mutants no test can tell from the original, one name a line, each group under its reason
+# (docs/testing.md explains them); they count as equivalent, not as survivors, and are not retested.
+EQUIVALENT = ROOT / "benchmarks" / "equivalent_mutants.txt"
+# Surviving mutants and the test that kills each (mostly tests/test_mutants.py, written against
+# them), checked by --retest with the mutant switched on.
+KILLERS = ROOT / "benchmarks" / "mutant_killers.txt"
 
 
 def prepare(modules: list[str]) -> Path:
@@ -65,13 +79,19 @@ def prepare(modules: list[str]) -> Path:
         else:
             shutil.copy2(src, work / name)
     (work / "commit.txt").write_text(commit())
+    configure(work, modules)
+    return work
+
+
+def configure(work: Path, modules: list[str]) -> None:
+    """mutmut's configuration: the modules to mutate, the tests to run, what else the tests need."""
     lines = "\n    ".join
     (work / "setup.cfg").write_text(
         "[mutmut]\nsource_paths = sim\n"
         f"only_mutate =\n    {lines(f'sim/{m}.py' for m in modules)}\n"
+        f"also_copy =\n    conf\n    experiments\n"
         f"pytest_add_cli_args_test_selection =\n    {lines(TESTS)}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n")
-    return work
 
 
 def commit() -> str:
@@ -82,40 +102,60 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def run(modules: list[str], max_children: int, sample: int | None = None) -> None:
-    """Mutate the modules and run the tests against every mutant, or a random sample per module."""
+def run(modules: list[str], max_children: int, sample: int | None = None, minutes: float | None = None) -> None:
+    """Mutate the modules and run the tests against every mutant, or a random sample per module, or
+    (``minutes``) as many as fit in that time: all mutants in a random order (seed 16), in chunks, no
+    chunk started after the time is up, so the mutants tested are a random sample of each module."""
     work = prepare(modules)
     env = _env()
     start = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
     with open(work / "mutmut.log", "w") as log:
-        names: list[str] = []
-        if sample:  # generate the mutants and the test statistics, run none; then draw the sample
+        if not sample and not minutes:
+            subprocess.run(mutmut, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        else:  # generate the mutants and the test statistics, run none; then draw the sample
             subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
             every = sorted(statuses(work))
-            for module in modules:
-                own = [n for n in every if n.startswith(f"sim.{module}.")]
-                names += sorted(random.Random(16).sample(own, min(sample, len(own))))
-            (work / "sample.txt").write_text(f"{len(names)} of {len(every)} mutants\n" + "\n".join(names) + "\n")
-        subprocess.run([*mutmut, *names], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+            if sample:
+                own = [[n for n in every if n.startswith(f"sim.{module}.")] for module in modules]
+                chunks = [sorted(n for names in own for n in random.Random(16).sample(names, min(sample, len(names))))]
+            else:
+                random.Random(16).shuffle(every)
+                chunks = [every[i:i + CHUNK] for i in range(0, len(every), CHUNK)]
+            tried: list[str] = []
+            for chunk in chunks:
+                if minutes and time.monotonic() - start > 60 * minutes:
+                    break
+                subprocess.run([*mutmut, *chunk], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               check=False)
+                tried += chunk
+                print(f"{len(tried)} mutants tested in {(time.monotonic() - start) / 60:.1f} min", flush=True)
+            (work / "sample.txt").write_text(f"{len(tried)} of {len(every)} mutants\n" + "\n".join(tried) + "\n")
     fresh_retest(work, max_children)
     report(work, minutes=(time.monotonic() - start) / 60)
 
 
 def fresh_retest(work: Path, max_children: int) -> None:
     """Test each import-time survivor in a new process that imports sim with the mutant switched on."""
-    def killed(name: str) -> bool:
+    survivors = [n for n, s in statuses(work).items() if s == "survived" and n.startswith(IMPORT_TIME)]
+    record_fresh_kills(work, [(n, TESTS) for n in survivors], max_children)
+
+
+def record_fresh_kills(work: Path, trials: list[tuple[str, tuple[str, ...]]], max_children: int) -> list[str]:
+    """Run each (mutant, tests) in a new process with the mutant switched on; the mutants whose
+    tests fail count as killed from now on (fresh_kills.txt). Returns those."""
+    def killed(trial: tuple[str, tuple[str, ...]]) -> bool:
+        name, tests = trial
         env = _env() | {"MUTANT_UNDER_TEST": name}
-        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
                               cwd=work / "mutants", env=env, capture_output=True, timeout=600)
         return done.returncode != 0
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")
-                 and n.startswith(IMPORT_TIME)]
     with ThreadPoolExecutor(max_children) as pool:
-        kills = [n for n, k in zip(survivors, pool.map(killed, survivors)) if k]
+        kills = [name for (name, _), k in zip(trials, pool.map(killed, trials)) if k]
     fresh = work / "fresh_kills.txt"
     before = fresh.read_text().split() if fresh.exists() else []
     fresh.write_text("".join(f"{n}\n" for n in sorted({*before, *kills})))
+    return kills
 
 
 def _env() -> dict[str, str]:
@@ -124,20 +164,37 @@ def _env() -> dict[str, str]:
 
 
 def retest(modules: list[str], max_children: int) -> None:
-    """Run the current tests against the survivors of the last run (the mutants stay as they were)."""
+    """Put each survivor of the last run that has a killer listed (``KILLERS``) back in, with the
+    current tests, and run its killer: the mutant counts as killed if that test fails."""
     work = WORK / "+".join(modules)
-    for name in COPY:
-        if name.startswith("tests/"):
-            shutil.copy2(ROOT / name, work / name)
-    survivors = [n for n, s in statuses(work).items() if s not in ("killed", "timeout", "not checked")]
-    measured = (work / "commit.txt").read_text().strip()
+    shutil.rmtree(work / "mutants" / "tests")
+    shutil.copytree(ROOT / "tests", work / "mutants" / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conf", "experiments"):   # what the tests in TESTS read besides sim
+        if not (work / "mutants" / name).exists():
+            shutil.copytree(ROOT / name, work / "mutants" / name, ignore=shutil.ignore_patterns("__pycache__"))
+    status = statuses(work)
+    trials = [(name, (test,)) for name, test in killers().items() if status.get(name) == "survived"]
+    measured = (work / "commit.txt").read_text().strip().split(", survivors retested")[0]
     (work / "commit.txt").write_text(f"{measured}, survivors retested with the tests of {commit()}")
     start = time.monotonic()
-    with open(work / "mutmut.log", "a") as log:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *survivors],
-                       cwd=work, env=_env(), stdout=log, stderr=subprocess.STDOUT, check=False)
-    fresh_retest(work, max_children)
+    kills = record_fresh_kills(work, trials, max_children)
+    for name, (test,) in trials:
+        if name not in kills:
+            print(f"not killed by {test}: {name}")
     report(work, minutes=(time.monotonic() - start) / 60)
+
+
+def killers() -> dict[str, str]:
+    """Mutant -> the test that kills it (``KILLERS``: one pair a line; ``#`` starts a comment)."""
+    pairs = (line.split("#")[0].split() for line in KILLERS.read_text().splitlines()) if KILLERS.exists() else ()
+    return {pair[0]: pair[1] for pair in pairs if pair}
+
+
+def equivalent() -> set[str]:
+    """The mutants listed as equivalent (``EQUIVALENT``; ``#`` starts a comment)."""
+    if not EQUIVALENT.exists():
+        return set()
+    return {line.split("#")[0].strip() for line in EQUIVALENT.read_text().splitlines()} - {""}
 
 
 def statuses(work: Path) -> dict[str, str]:
@@ -149,11 +206,15 @@ def statuses(work: Path) -> dict[str, str]:
     fresh = work / "fresh_kills.txt"
     for name in fresh.read_text().split() if fresh.exists() else ():
         status[name] = "killed"
+    for name in equivalent():
+        if status.get(name) == "survived":
+            status[name] = "equivalent"
     return status
 
 
 def report(work: Path, minutes: float | None = None) -> None:
-    """Score per module (killed / tested; timeouts count as killed) and the survivors' diffs."""
+    """Score per module (killed / tested, tested without the equivalent mutants; timeouts count as
+    killed) and the survivors' diffs."""
     status = statuses(work)
     measured = (work / "commit.txt").read_text()
     took = f" in {minutes:.1f} min" if minutes is not None else ""
@@ -162,12 +223,13 @@ def report(work: Path, minutes: float | None = None) -> None:
         own = {n: s for n, s in status.items() if n.startswith(f"sim.{module}.")}
         counts = Counter(own.values())
         killed = counts["killed"] + counts["timeout"]
-        tested = len(own) - counts["skipped"] - counts["not checked"]   # "not checked": outside the sample
+        tested = len(own) - counts["skipped"] - counts["not checked"] - counts["equivalent"]  # not checked: not sampled
         score = 100 * killed / tested if tested else float("nan")
-        lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%) of {len(own)} mutants; "
-                     f"{dict(counts)}")
+        low, high = interval(killed, tested)
+        lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%, 90% interval {low:.0f}-{high:.0f}%) "
+                     f"of {len(own)} mutants; {dict(counts)}")
     print("\n".join(lines), flush=True)
-    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked")]
+    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked", "equivalent")]
     with open(work / "survivors.md", "w") as f:
         f.write("# " + "\n# ".join(lines) + "\n\n")
         for name in survivors:
@@ -176,14 +238,27 @@ def report(work: Path, minutes: float | None = None) -> None:
             f.write(f"```diff\n{diff.strip()}\n```\n\n")
 
 
+def interval(killed: int, tested: int, level: float = 0.9) -> tuple[float, float]:
+    """Clopper-Pearson interval (percent) of the kill rate of all the module's mutants, from a sample."""
+    from scipy.stats import beta
+    if not tested:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    low = beta.ppf(tail, killed, tested - killed + 1) if killed else 0.0
+    high = beta.ppf(1 - tail, killed + 1, tested - killed) if killed < tested else 1.0
+    return 100 * low, 100 * high
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"rule modules to mutate (default: all of {RULE_MODULES})")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
     parser.add_argument("--sample", type=int, default=None,
                         help="test only this many mutants per module, drawn at random (seed 16)")
-    parser.add_argument("--retest", action="store_true", help="retest the last run's survivors with the "
-                        "current tests")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="test mutants in a random order until this many minutes have passed")
+    parser.add_argument("--retest", action="store_true", help="run the killer of each of the last run's "
+                        f"survivors listed in {KILLERS.name} with the mutant switched on")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(RULE_MODULES)
@@ -195,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.retest:
         retest(modules, args.max_children)
     else:
-        run(modules, args.max_children, args.sample)
+        run(modules, args.max_children, args.sample, args.minutes)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 The invariants that must hold in every run are in tests/test_invariants.py.
 """
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,11 +71,18 @@ def test_police_learn_only_from_112_without_officer_or_liaison():
     assert total.reports_via_admin == total.reports_via_officer == 0
 
 
+# Each scenario's totals are computed once per worker and shared by the tests that compare with it
+# (the baselines); the tests that share them run on one worker (``--dist loadgroup``).
+SHARED_TOTALS = pytest.mark.xdist_group("model_totals")
+
+
+@functools.cache
 def _totals(scenario: str, seeds=range(4), days=365, **overrides) -> pd.Series:
     return sum(sim.run(Params.preset(scenario, **BUSY, **overrides), seed=s, days=days)
                .days.sum(numeric_only=True) for s in seeds)
 
 
+@SHARED_TOTALS
 def test_officer_in_group_brings_more_app_signals_to_the_police():
     base, officer = _totals("baseline"), _totals("officer_in_group")
     assert base.reports_via_officer == 0
@@ -81,12 +90,14 @@ def test_officer_in_group_brings_more_app_signals_to_the_police():
     assert officer.police_reports > base.police_reports
 
 
+@SHARED_TOTALS
 def test_report_form_cuts_stigmatising_messages():
     base, form = _totals("baseline", minority_share=0.5), _totals("report_form", minority_share=0.5)
     assert base.stigmatising_messages > 0
     assert form.stigmatising_messages < 0.6 * base.stigmatising_messages
 
 
+@SHARED_TOTALS
 def test_without_admin_profiling_posts_stay_visible():
     base, none = _totals("baseline", minority_share=0.5), _totals("no_admin", minority_share=0.5)
     assert none.stigmatising_visible == none.stigmatising_messages > 0
@@ -108,6 +119,7 @@ def test_deterrence_prevents_offences_on_watched_streets_only():
     assert np.mean([s.deterred for s in watched]) > 0.2
 
 
+@SHARED_TOTALS
 def test_police_feedback_rule_reaches_the_group_more_often():
     base, fb = _totals("baseline"), _totals("police_feedback")
     assert fb.feedback_messages > base.feedback_messages
