@@ -38,7 +38,7 @@ def test_every_observer_counts_as_an_observation(saar_world):
 
 def test_the_admins_saar_question_is_about_the_place_of_the_signal(saar_world):
     """Mutant model._ask_saar 7: the admin's question names no place."""
-    questions = [m for m in saar_world.chat.log if m.kind == "admin_question"]
+    questions = [m for m in saar_world.messages if m.kind == "admin_question"]
     assert questions
     assert all(m.node == saar_world.situations[m.situation].node for m in questions)
 
@@ -57,7 +57,7 @@ def test_a_112_call_prompted_by_the_saar_question_comes_after_the_question():
                                           "admin_liaison": False, "saar_comply_prob": 1.0})
     model = run_model(p)
     asked: dict[int, float] = {}
-    for m in model.chat.log:
+    for m in model.messages:
         if m.kind == "admin_question":
             asked.setdefault(m.situation, m.time)
     reports = model.police.reports.values()
@@ -75,7 +75,7 @@ def test_a_saar_responder_who_read_112_called_neither_calls_nor_posts():
     model = run_model(p)
     total = model.day_table().sum()
     assert total.calls_saved > 0
-    assert sum(m.kind == "saar" for m in model.chat.log) == total.calls_112
+    assert sum(m.kind == "saar" for m in model.messages) == total.calls_112
 
 
 def test_warm_up_after_the_first_recorded_day_is_refused_with_a_clear_error():
@@ -162,7 +162,7 @@ def test_the_admin_considers_passing_an_episode_on_once():
                   "ambiguous_rate": 300.0})
     model = run_model(p)
     posts: dict[int, int] = {}
-    for m in model.chat.log:
+    for m in model.messages:
         if m.kind in SIGNAL_KINDS:
             posts[m.situation] = posts.get(m.situation, 0) + 1
     reported = set(model.police.reports)
