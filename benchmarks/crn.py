@@ -68,6 +68,7 @@ def costs(study_days: int = 3_100) -> None:
             lambda: np.random.default_rng(np.random.SeedSequence(1, spawn_key=(2, 12345)))),
         "Generator(Philox(key=...))": _best(lambda: np.random.Generator(np.random.Philox(key=12345))),
         "rekey a pooled Philox generator (sim.streams)": _best(lambda: s._rekey(pooled, "episode", 12345)),
+        "rekey it through numpy's state setter": _best(lambda: s._rekey_slow(pooled, "episode", 12345)),
     }
     for what, us in timings.items():
         print(f"{what:62s} {us:7.2f} µs  ({us / timings['scalar draw (Generator.random())']:5.1f} draws)")

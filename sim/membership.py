@@ -39,19 +39,20 @@ class Membership:
         ptr = hood.sight_ptr   # members in sight of each house, kept up to date by every change
         self._members_in_sight = np.add.reduceat(residents.member[hood.sight_idx].astype(np.int64), ptr[:-1])
         self._in_sight = np.diff(ptr)
+        self._counts = np.bincount(residents.group + 1, minlength=hood.n_groups + 1)[1:]  # kept by _change
         self._invitable_of: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, dtype=np.int64))
 
     @property
     def count(self) -> int:
         """Members of all groups."""
-        return int(np.count_nonzero(self.residents.member))
+        return int(self._counts.sum())
 
     def count_in(self, group: int) -> int:
-        return int(np.count_nonzero(self.residents.group == group))
+        return int(self._counts[group])
 
     def counts(self) -> np.ndarray:
-        """Members of each group."""
-        return np.bincount(self.residents.group + 1, minlength=self.hood.n_groups + 1)[1:]
+        """Members of each group (a copy)."""
+        return self._counts.copy()
 
     def watched(self) -> np.ndarray:
         """Member share among the households in sight of each house (the group's presence)."""
@@ -85,6 +86,7 @@ class Membership:
     def _change(self, household: int, member: bool, change: str, time: float) -> None:
         if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
             self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
+            self._counts[self.hood.home_group[household]] += 1 if member else -1
         self.residents.member[household] = member
         self.residents.group[household] = self.hood.home_group[household] if member else -1
         self.residents.ever_member[household] = True
@@ -108,11 +110,12 @@ class Membership:
         """Leaving because of each group's traffic (``messages_per_day``: one value per group, or
         one for all), then joining through members one knows."""
         p, res, rng = self.p, self.residents, rng or self.rng
-        if not res.member.any():
+        counts = self._counts.tolist()
+        if not any(counts):
             return
-        per_group = np.broadcast_to(np.asarray(messages_per_day, dtype=float), (self.hood.n_groups,))
-        counts = self.counts().tolist()
-        for g, traffic in enumerate(per_group.tolist()):
+        if np.ndim(messages_per_day) == 0:
+            messages_per_day = [messages_per_day] * len(counts)
+        for g, traffic in enumerate(messages_per_day):
             leave_chance = min(p.traffic_leave_prob * traffic, 1.0)
             if leave_chance <= 0:
                 continue

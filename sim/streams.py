@@ -26,10 +26,64 @@ Purposes (docs/odd.md, "Random streams"):
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
 PURPOSES = ("traits", "observe", "episode", "police", "chatter", "moderation", "membership", "direct")
 _CODE = {name: (i + 1) << 48 for i, name in enumerate(PURPOSES)}   # the purpose above a 48-bit id
+
+
+class _PhiloxKey:
+    """Rekeys one Philox generator by writing into numpy's ``philox_state`` C struct, whose layout
+    (numpy/random/src/philox/philox.h) is: pointer to the counter (4 x uint64), pointer to the key
+    (2 x uint64), ``int buffer_pos``, ``uint64 buffer[4]``, ``int has_uint32``, ``uint32 uinteger``.
+    Setting the key, a zero counter, a spent buffer and no cached 32-bit half is exactly what the
+    ``state`` setter does for a state with counter 0 (``Streams._rekey_slow``)."""
+
+    __slots__ = ("gen", "_key", "_counter", "_flags")
+
+    def __init__(self, gen: np.random.Generator):
+        address = gen.bit_generator.ctypes.state_address
+        counter_at, key_at = (ctypes.c_uint64 * 2).from_address(address)
+        self.gen = gen
+        self._counter = np.ctypeslib.as_array((ctypes.c_uint64 * 4).from_address(counter_at))
+        self._key = np.ctypeslib.as_array((ctypes.c_uint64 * 2).from_address(key_at))
+        self._flags = np.ctypeslib.as_array((ctypes.c_int32 * 11).from_address(address + 16))
+
+    def set(self, seed: int, key: int) -> np.random.Generator:
+        self._key[0], self._key[1] = seed, key
+        self._counter[:] = 0
+        self._flags[0] = 4    # buffer_pos: the buffer is spent (PHILOX_BUFFER_SIZE)
+        self._flags[10] = 0   # has_uint32
+        return self.gen
+
+
+def _direct_rekey_works() -> bool:
+    """Whether ``_PhiloxKey`` gives the ``state`` setter's streams in this numpy build, including
+    after a generator was left mid-buffer with a cached 32-bit half."""
+    template = np.random.Philox(key=0).state
+    fast, slow = (np.random.Generator(np.random.Philox(key=0)) for _ in range(2))
+    keyed = _PhiloxKey(fast)
+    for seed, key in ((3, 5), (2**64 - 1, (7 << 48) | 12345), (0, 1)):
+        for gen in (fast, slow):
+            gen.random(3)
+            gen.integers(0, 2**32, dtype=np.uint32)
+        template["state"]["key"][:] = (seed, key)
+        slow.bit_generator.state = template
+        keyed.set(seed, key)
+        draws = [(g.random(5).tolist(), g.integers(0, 2**32, size=3, dtype=np.uint32).tolist(), g.random())
+                 for g in (fast, slow)]
+        if draws[0] != draws[1] or fast.bit_generator.state["state"]["counter"].tolist() != \
+                slow.bit_generator.state["state"]["counter"].tolist():
+            return False
+    return True
+
+
+try:
+    DIRECT_REKEY = _direct_rekey_works()
+except (AttributeError, TypeError, ValueError):
+    DIRECT_REKEY = False
 
 
 class Streams:
@@ -42,14 +96,22 @@ class Streams:
         self._key[0] = self.seed
         self._pool: list[np.random.Generator] = []
         self._daily: dict[tuple[str, int], tuple[int, np.random.Generator]] = {}
+        self._direct: dict[int, _PhiloxKey] = {}     # id(generator) -> its direct rekeying
         self._observe = self._new()
 
-    @staticmethod
-    def _new() -> np.random.Generator:
-        return np.random.Generator(np.random.Philox(key=0))
+    def _new(self) -> np.random.Generator:
+        gen = np.random.Generator(np.random.Philox(key=0))
+        if DIRECT_REKEY:
+            self._direct[id(gen)] = _PhiloxKey(gen)
+        return gen
 
     def _rekey(self, gen: np.random.Generator, purpose: str, key: int) -> np.random.Generator:
         """``gen`` at the start of substream (purpose, key); ``key``: 0 <= key < 2**48."""
+        if DIRECT_REKEY:
+            return self._direct[id(gen)].set(self.seed, _CODE[purpose] | key)
+        return self._rekey_slow(gen, purpose, key)
+
+    def _rekey_slow(self, gen: np.random.Generator, purpose: str, key: int) -> np.random.Generator:
         self._key[1] = _CODE[purpose] | key
         gen.bit_generator.state = self._state
         return gen
