@@ -40,6 +40,7 @@ class Membership:
         self._members_in_sight = np.add.reduceat(residents.member[hood.sight_idx].astype(np.int64), ptr[:-1])
         self._in_sight = np.diff(ptr)
         self._counts = np.bincount(residents.group + 1, minlength=hood.n_groups + 1)[1:]  # kept by _change
+        self._watched: np.ndarray | None = None   # watched(), until the next change
         self._invitable_of: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, dtype=np.int64))
 
     @property
@@ -55,8 +56,12 @@ class Membership:
         return self._counts.copy()
 
     def watched(self) -> np.ndarray:
-        """Member share among the households in sight of each house (the group's presence)."""
-        return self._members_in_sight / self._in_sight
+        """Member share among the households in sight of each house (the group's presence; kept
+        until membership changes, which is rare). Read-only."""
+        if self._watched is None:
+            self._watched = self._members_in_sight / self._in_sight
+            self._watched.flags.writeable = False
+        return self._watched
 
     # -- changes ---------------------------------------------------------------------------------
     def join(self, households: np.ndarray, time: float, rng: np.random.Generator | None = None) -> None:
@@ -87,6 +92,7 @@ class Membership:
         if self.residents.member[household] != member:   # sight is mutual: who sees it, it sees
             self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
             self._counts[self.hood.home_group[household]] += 1 if member else -1
+            self._watched = None
         self.residents.member[household] = member
         self.residents.group[household] = self.hood.home_group[household] if member else -1
         self.residents.ever_member[household] = True
@@ -113,7 +119,7 @@ class Membership:
         counts = self._counts.tolist()
         if not any(counts):
             return
-        if np.ndim(messages_per_day) == 0:
+        if not isinstance(messages_per_day, (list, tuple, np.ndarray)):
             messages_per_day = [messages_per_day] * len(counts)
         for g, traffic in enumerate(messages_per_day):
             leave_chance = min(p.traffic_leave_prob * traffic, 1.0)
