@@ -106,7 +106,7 @@ class NeighbourhoodWatch(Model):
         self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
         self._new_ties: list[tuple[int, int]] = []
 
-        self.positions = {i: tuple(xy) for i, xy in enumerate(self.hood.positions)}
+        self.positions = dict(enumerate(map(tuple, self.hood.positions.tolist())))
         self.graph = self.hood.graph() if with_space else None
         if with_space:  # Mesa's network space, for Mesa tools and the app
             self.grid = Network(self.graph, layout=self.positions, random=self.random)

@@ -83,8 +83,7 @@ def build(p: Params, rng: np.random.Generator) -> Neighbourhood:
     social_src, social_dst = _social_ties(street, n_streets, per_street, n, p.social_ties, rng)
     n_members = round(p.coverage * n)
     n_groups = max(1, round(n_members / p.group_size), math.ceil(n_members / p.member_cap))
-    street_centre = np.array([positions[street == k].mean(axis=0) for k in range(n_streets)])
-    territory = _territories(street_centre, min(n_groups, n_streets), rng)
+    territory = _territories(positions, street, n_streets, min(n_groups, n_streets), rng)
     home_group = territory[street]
     group = np.full(n, -1, dtype=np.int64)
     group_admins = []
@@ -117,10 +116,14 @@ def _apportion(total: int, weights: np.ndarray) -> list[int]:
     return parts.tolist()
 
 
-def _territories(centres: np.ndarray, k: int, rng: np.random.Generator, rounds: int = 10) -> np.ndarray:
+def _territories(positions: np.ndarray, street: np.ndarray, n_streets: int, k: int,
+                 rng: np.random.Generator, rounds: int = 10) -> np.ndarray:
     """The group (0..k-1) of each street: k contiguous territories of similar size (k-means over
     the streets' centres, started from a random street and the streets farthest from the chosen)."""
-    seeds = [int(rng.integers(len(centres)))]
+    seeds = [int(rng.integers(n_streets))]
+    if k == 1:
+        return np.zeros(n_streets, dtype=np.int64)
+    centres = np.array([positions[street == s].mean(axis=0) for s in range(n_streets)])
     while len(seeds) < k:
         seeds.append(int(np.argmax(np.min(np.hypot(*(centres[:, None, :] - centres[seeds][None]).transpose(2, 0, 1)), axis=1))))
     means = centres[seeds]
@@ -153,8 +156,9 @@ def _social_ties(street, n_streets, per_street, n, mean_ties, rng):
     street_size = np.bincount(street, minlength=n_streets)
     dst = target_street * per_street + (rng.random(len(src)) * street_size[target_street]).astype(np.int64)
     keep = src != dst
-    pairs = np.unique(np.sort(np.column_stack([src[keep], dst[keep]]), axis=1), axis=0)
-    a, b = pairs[:, 0], pairs[:, 1]
+    low, high = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    pairs = np.unique(low * n + high)          # each pair once, in (low, high) order
+    a, b = pairs // n, pairs % n
     return np.concatenate([a, b]), np.concatenate([b, a])
 
 

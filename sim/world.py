@@ -117,10 +117,10 @@ class World:
         displace = rng.random(total)
         alt_node = rng.integers(0, p.n_households, size=total)
         block: dict[int, list[Situation]] = {d: [] for d in range(first_day, first_day + n_days)}
-        for i in np.lexsort((minute, day)):
-            block[int(day[i])].append(Situation(
-                self.next_id, int(day[i]), float(minute[i]), self.kinds[kind_idx[i]], bool(offence[i]),
-                int(node[i]), bool(minority[i]), float(stay[i]), float(deter[i]), float(displace[i]),
-                int(alt_node[i])))
-            self.next_id += 1
+        order = np.lexsort((minute, day))
+        columns = (day, minute, kind_idx, offence, node, minority, stay, deter, displace, alt_node)
+        for i, (d, m, k, o, n, mi, st, de, di, alt) in enumerate(zip(*(c[order].tolist() for c in columns)),
+                                                                start=self.next_id):
+            block[d].append(Situation(i, d, m, self.kinds[k], o, n, mi, st, de, di, alt))
+        self.next_id += total
         return block
