@@ -1,8 +1,10 @@
-"""Compiled loops over households (numba): the daily update and the daily state row.
+"""Compiled loops over households (numba): the daily update, the daily state row, and who in sight
+of a situation notices it and finds it suspicious.
 
-These are the two things the model does to every household every day, so they set the cost of a
-day. Each is one pass over the households, written as the rule it implements; the rules
-themselves are documented where they are used (``Residents.daily``, ``sim.outcomes.snapshot``).
+The first two are what the model does to every household every day, so they set the cost of a
+day; the last two run for every situation (a dozen numpy calls each before). Each is one pass,
+written as the rule it implements; the rules are documented where they are used
+(``Residents.daily``, ``sim.outcomes.snapshot``, ``Residents.notice`` and ``Residents.appraise``).
 Compiled on first use and cached on disk (``cache=True``): the first call in a fresh environment
 compiles for a few seconds, later processes load the cache.
 
@@ -141,3 +143,40 @@ def state_row(out, member, ever_member, alertness, fear, trust, unsafe_threshold
     out[8] = members
     out[9] = n - members
     out[10] = n
+
+
+@_jit
+def noticing(candidates, alertness, u, chance_at_baseline, alertness_gain):
+    """``candidates`` whose draw ``u`` falls below their chance of noticing:
+    ``chance_at_baseline * (1 + alertness_gain * alertness)``, at most 1 (``Residents.notice``)."""
+    out = np.empty(len(candidates), dtype=np.int64)
+    k = 0
+    for j in range(len(candidates)):
+        c = candidates[j]
+        if u[j] < min(chance_at_baseline * (1 + alertness_gain * alertness[c]), 1.0):
+            out[k] = c
+            k += 1
+    return out[:k]
+
+
+@_jit
+def suspecting(observers, u, offence, minority, recognise_prob, ambiguous_prob, fear_gain, fear,
+               bias_gain, bias):
+    """``observers`` whose draw ``u`` falls below their chance of finding the situation suspicious
+    (``Residents.appraise``): an offence is recognised at ``recognise_prob``; an innocent situation
+    at ``ambiguous_prob * (1 + fear_gain * fear)``, times ``(1 + bias_gain * bias)`` for a person
+    of the minority; at most 1."""
+    out = np.empty(len(observers), dtype=np.int64)
+    k = 0
+    for j in range(len(observers)):
+        o = observers[j]
+        if offence:
+            chance = recognise_prob
+        else:
+            chance = ambiguous_prob * (1 + fear_gain * fear[o])
+            if minority:
+                chance = chance * (1 + bias_gain * bias[o])
+        if u[j] < min(chance, 1.0):
+            out[k] = o
+            k += 1
+    return out[:k]

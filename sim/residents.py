@@ -23,7 +23,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.kernels import talk_and_forget
+from sim.kernels import noticing, suspecting, talk_and_forget
 from sim.params import Params
 
 
@@ -84,23 +84,18 @@ class Residents:
         p = self.p
         hour = (minute / 60) % 24
         at_home = p.home_day_share if 7 <= hour < 23 else p.home_night_share
-        chance = at_home * p.observe_prob * (1 + p.alertness_observe_gain * self.alertness[candidates])
         u = self.rng.random(len(candidates)) if u is None else u
-        return candidates[u < np.minimum(chance, 1.0)]
+        return noticing(candidates, self.alertness, u, at_home * p.observe_prob, p.alertness_observe_gain)
 
     # -- process 3: appraisal ----------------------------------------------------------------
     def appraise(self, observers: np.ndarray, offence: bool, minority: bool,
                  u: np.ndarray | None = None) -> np.ndarray:
         """Those among ``observers`` who find the situation suspicious (``u``: as ``notice``)."""
         p = self.p
-        if offence:
-            chance = np.full(len(observers), p.recognise_offence_prob)
-        else:
-            chance = p.ambiguous_suspicion_prob * (1 + p.fear_suspicion_gain * self.fear[observers])
-            if minority:
-                chance = chance * (1 + p.bias_suspicion_gain * self.bias[observers])
         u = self.rng.random(len(observers)) if u is None else u
-        return observers[u < np.minimum(chance, 1.0)]
+        return suspecting(observers, u, bool(offence), bool(minority), p.recognise_offence_prob,
+                          p.ambiguous_suspicion_prob, p.fear_suspicion_gain, self.fear,
+                          p.bias_suspicion_gain, self.bias)
 
     def stigmatising_chance(self, authors: np.ndarray | int) -> np.ndarray:
         """Chance a report about a minority person names appearance rather than behaviour.
