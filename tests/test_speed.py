@@ -127,6 +127,36 @@ def test_the_state_row_is_numpys_masked_means_bit_for_bit(n):
     assert (row["members"], row["nonmembers"], row["households"]) == (member.sum(), n - member.sum(), n)
 
 
+@pytest.mark.parametrize("offence, minority", [(True, False), (False, False), (False, True)])
+def test_noticing_and_suspecting_are_the_numpy_formulas_bit_for_bit(offence, minority):
+    """``Residents.notice``/``appraise`` (compiled) select exactly whom the numpy formulas select,
+    including chances above 1 (capped) and draws on the boundary."""
+    n = 5000
+    rng = np.random.default_rng(7)
+    p = Params(alertness_observe_gain=3.0, fear_suspicion_gain=4.0, bias_suspicion_gain=5.0,
+               ambiguous_suspicion_prob=0.3)
+    res = Residents(p, rng.random(n) < 0.4, rng)
+    res.alertness, res.fear, res.bias = rng.random(n), rng.random(n), rng.random(n)
+    candidates = np.sort(rng.choice(n, 3000, replace=False))
+    for minute in (12 * 60.0, 3 * 60.0):
+        u = rng.random(len(candidates))
+        at_home = p.home_day_share if 7 <= minute / 60 < 23 else p.home_night_share
+        chance = at_home * p.observe_prob * (1 + p.alertness_observe_gain * res.alertness[candidates])
+        u[:50] = np.minimum(chance, 1.0)[:50]          # a draw equal to the chance: not noticed
+        expected = candidates[u < np.minimum(chance, 1.0)]
+        assert res.notice(candidates, minute, u).tolist() == expected.tolist()
+    if offence:
+        chance = np.full(len(candidates), p.recognise_offence_prob)
+    else:
+        chance = p.ambiguous_suspicion_prob * (1 + p.fear_suspicion_gain * res.fear[candidates])
+        if minority:
+            chance = chance * (1 + p.bias_suspicion_gain * res.bias[candidates])
+    u = rng.random(len(candidates))
+    assert (chance > 1).any() or offence
+    expected = candidates[u < np.minimum(chance, 1.0)]
+    assert res.appraise(candidates, offence, minority, u).tolist() == expected.tolist()
+
+
 def test_the_day_table_keeps_its_columns_and_types():
     model = NeighbourhoodWatch(Params.preset("baseline", dispatch_prob=1.0, n_households=1000), seed=1,
                                with_space=False)
