@@ -96,7 +96,7 @@ class ChatGroup:
         """Its current members (the central group: every admin)."""
         if self.index == CENTRAL:
             return np.asarray(self.admins, dtype=np.int64)
-        return np.flatnonzero(self.residents.group == self.index)
+        return self.membership.members_of(self.index)
 
     @property
     def chatter_multiplier(self) -> float:

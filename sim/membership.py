@@ -41,6 +41,7 @@ class Membership:
         self._in_sight = np.diff(ptr)
         self._counts = np.bincount(residents.group + 1, minlength=hood.n_groups + 1)[1:]  # kept by _change
         self._watched: np.ndarray | None = None   # watched(), until the next change
+        self._members_of: dict[int, np.ndarray] = {}   # members_of(g), until g's next change
         self._invitable_of: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, dtype=np.int64))
 
     @property
@@ -50,6 +51,14 @@ class Membership:
 
     def count_in(self, group: int) -> int:
         return int(self._counts[group])
+
+    def members_of(self, group: int) -> np.ndarray:
+        """The members of ``group``, ascending (read-only; kept until the group changes)."""
+        members = self._members_of.get(group)
+        if members is None:
+            members = self._members_of[group] = np.flatnonzero(self.residents.group == group)
+            members.flags.writeable = False
+        return members
 
     def counts(self) -> np.ndarray:
         """Members of each group (a copy)."""
@@ -93,6 +102,7 @@ class Membership:
             self._members_in_sight[self.hood.in_sight(household)] += 1 if member else -1
             self._counts[self.hood.home_group[household]] += 1 if member else -1
             self._watched = None
+            self._members_of.pop(int(self.hood.home_group[household]), None)
         self.residents.member[household] = member
         self.residents.group[household] = self.hood.home_group[household] if member else -1
         self.residents.ever_member[household] = True
@@ -115,7 +125,7 @@ class Membership:
     def daily(self, messages_per_day, time: float, rng: np.random.Generator | None = None) -> None:
         """Leaving because of each group's traffic (``messages_per_day``: one value per group, or
         one for all), then joining through members one knows."""
-        p, res, rng = self.p, self.residents, rng or self.rng
+        p, rng = self.p, rng or self.rng
         counts = self._counts.tolist()
         if not any(counts):
             return
@@ -127,8 +137,7 @@ class Membership:
                 continue
             n_leaving = rng.binomial(counts[g], leave_chance)
             if n_leaving:
-                members = np.flatnonzero(res.group == g)
-                for h in rng.choice(members, size=n_leaving, replace=False).tolist():
+                for h in rng.choice(self.members_of(g), size=n_leaving, replace=False).tolist():
                     self.leave(h, time)
         if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
             invited = self._invitable()  # the ties that succeed: how many, then which (one draw most days)
