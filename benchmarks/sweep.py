@@ -4,9 +4,12 @@ Target (issue 11): a sweep's cost per run <= 1.3x a direct ``sim.run``. Both are
 CPU-seconds:
 
 - *direct*: the same runs (the parameters the sweep composes: calibration, case, scenario) called
-  one after another with ``sim.run`` in this process, after a warm-up run; CPU time of this
-  process (``time.process_time``), so no start-up, imports or files are counted: the strictest
-  denominator;
+  with ``sim.run``, split over as many processes at once as the sweep has workers (one per core),
+  each after a warm-up run; the CPU time of the calls only (``time.process_time``), so no
+  start-up, imports or files are counted: the strictest denominator. Running them side by side, as
+  the sweep's workers run, keeps the two under the same contention (on a shared 2-core machine a
+  process alone runs faster per CPU-second than two at once); the one-process figure is printed
+  too;
 - *sweep*: ``python -m experiments.run -m ...`` as a user runs it, into a fresh results directory
   (nothing cached), as a child process; the CPU time of every process it started (the Hydra
   process, the joblib workers: ``RUSAGE_CHILDREN``, user + system), so Python and Hydra start-up,
@@ -32,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -52,6 +57,15 @@ def sweep_params(scenarios: list[str], days: int) -> dict[str, sim.Params]:
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return {s: to_params(compose("config", overrides=[f"scenario={s}", f"days={days}"]))
                 for s in scenarios}
+
+
+def direct_cpu(jobs: list[tuple[sim.Params, int, int]]) -> float:
+    """CPU-seconds of ``sim.run`` over ``jobs`` in this process, after a warm-up run."""
+    sim.run(jobs[0][0], seed=10**6, days=30)  # warm-up: imports, caches
+    start = time.process_time()
+    for params, seed, days in jobs:
+        sim.run(params, seed=seed, days=days)
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -85,13 +99,12 @@ def main() -> None:
           f"(x {workers} cores = {wall * workers:.1f} core-s)")
 
     params = sweep_params(scenarios, args.days)
-    sim.run(params[scenarios[0]], seed=10**6, days=30)  # warm-up: imports, caches
-    start = time.process_time()
-    for scenario in scenarios:
-        for seed in range(args.seeds):
-            sim.run(params[scenario], seed=seed, days=args.days)
-    direct = (time.process_time() - start) / runs
-    print(f"direct sim.run: {direct:.3f} CPU-s per run, in one process")
+    jobs = [(params[scenario], seed, args.days) for scenario in scenarios for seed in range(args.seeds)]
+    alone = direct_cpu(jobs)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        direct = sum(pool.map(direct_cpu, [jobs[i::workers] for i in range(workers)])) / runs
+    print(f"direct sim.run: {direct:.3f} CPU-s per run in {workers} processes at once, as the sweep's "
+          f"workers run ({alone / runs:.3f} in one process alone)")
     print(f"sweep per run: {cpu / runs:.3f} CPU-s, {wall * workers / runs:.3f} core-s (wall x cores); "
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print(f"  wall x cores: {wall * workers / runs / direct:.2f}x direct")
