@@ -192,7 +192,7 @@ class Settings:
     max_generations: int = 40
     min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
     acceptor: str = "distance"         # distance: adaptive p-norm | stochastic: NoiseKernel
-    transition: str = "independent"    # the proposal kernel, one of TRANSITIONS (docs/calibration.md: Weights)
+    transition: str = "independent"    # proposal kernel, one of TRANSITIONS (docs/calibration.md: Weights)
     predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
     point_runs: int = 20               # studies at the point preset (posterior mean)
     holdout: str = "lastage"           # the case whose targets the hold-out calibration leaves out
@@ -275,7 +275,7 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     elif settings.acceptor == "distance":
         method = dict(distance_function=pyabc.AdaptivePNormDistance(
             p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100,
-            scale_log_file=str(db.with_suffix(".scales.json"))))
+            scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
     else:
         raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
     smc = pyabc.ABCSMC(model, model.prior.distribution(), population_size=population, sampler=sampler,
@@ -768,6 +768,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--run-dir", type=Path, help="run in (or continue) this directory")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--acceptor", choices=("distance", "stochastic"), default=None)
+    ap.add_argument("--transition", choices=tuple(TRANSITIONS), default=None,
+                    help=f"proposal kernel (default {DEFAULT.transition}; docs/calibration.md: Weights)")
     ap.add_argument("--active-only", action="store_true",
                     help="calibrate to the targets the model can measure, leaving out those whose outcome is missing")
     ap.add_argument("--budget", type=float, default=1.0, help="scale every population and study count")
@@ -781,8 +783,8 @@ def main(argv: list[str] | None = None) -> dict:
     settings = QUICK if args.quick else DEFAULT
     if args.budget != 1.0:
         settings = scaled(settings, args.budget)
-    changes = {k: v for k, v in (("acceptor", args.acceptor), ("seed", args.seed),
-                                 ("max_studies", args.max_studies)) if v is not None}
+    changes = {k: v for k, v in (("acceptor", args.acceptor), ("transition", args.transition),
+                                 ("seed", args.seed), ("max_studies", args.max_studies)) if v is not None}
     settings = replace(settings, **changes)
     run_dir = args.run_dir or store.new_results_dir(Path(args.results_dir), "calibration")
     recovery = json.loads(args.recovery.read_text()) if args.recovery else None
