@@ -42,7 +42,7 @@ def compare(runs: list[str], settings: calibrate.Settings, out: Path) -> tuple[p
                                     replace(settings, transition=kernel, acceptor=acceptor),
                                     settings.population, settings.max_studies, workers=1, label=run)
         table = calibrate.generations_table(history)
-        gens.append(table.assign(run=run, ess_share=table.ess / table.particles))
+        gens.append(table.assign(run=run, total_studies=history.total_nr_simulations))
         widths[run] = calibrate.posterior_table(prior, *calibrate.final_sample(history, prior)
                                                 ).set_index("parameter").width_ratio
         print(f"  {run}: {history.total_nr_simulations} studies, {time.time() - start:.0f} s, ESS "
@@ -54,7 +54,7 @@ def report(gens: pd.DataFrame, widths: pd.DataFrame, settings: calibrate.Setting
     last = gens.groupby("run", sort=False).tail(1).set_index("run")
     runs = gens.groupby("run", sort=False)
     summary = pd.DataFrame({
-        "studies": runs.studies.sum(), "generations": runs.size(),
+        "studies": runs.total_studies.first(), "generations": runs.size(),
         "ess_share_after_0": runs.apply(lambda d: d.ess_share[d.t > 0].min(), include_groups=False),
         "final_ess": last.ess, "final_epsilon": last.epsilon, "final_acceptance": last.acceptance,
         "median_width_ratio": widths.median(), "params_below_0.8": (widths < calibrate.WEAK).sum(),
@@ -64,7 +64,9 @@ def report(gens: pd.DataFrame, widths: pd.DataFrame, settings: calibrate.Setting
         "# ABC-SMC proposal kernels and acceptors on one budget", "",
         f"Population {settings.population}, at most {settings.max_studies} studies, windows "
         f"x{settings.months_scale:g}, seed {settings.seed}, one worker. ess_share_after_0: the lowest "
-        "ESS / population of the generations after the first. Width ratio: posterior 95% interval / "
+        "ESS / population of the generations after the first; studies include the first scale (or "
+        "temperature) sample; epsilon is the tolerance, or for the stochastic acceptor the temperature "
+        "(exact inference at 1). Width ratio: posterior 95% interval / "
         "prior 95% interval (z-space); at low ESS it is noise.", "",
         md(summary), "", "## Every generation", "",
         md(gens[["run", "t", "epsilon", "studies", "acceptance", "ess", "ess_share"]]), "",
