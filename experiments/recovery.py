@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--population", type=int, default=100)
     ap.add_argument("--max-studies", type=int, default=1000)
     ap.add_argument("--acceptor", choices=("distance", "stochastic"), default="distance")
+    ap.add_argument("--transition", choices=tuple(calibrate.TRANSITIONS), default=calibrate.DEFAULT.transition)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--results-dir", default="results")
     ap.add_argument("--seed", type=int, default=1)
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     settings = calibrate.QUICK if args.quick else replace(
         calibrate.DEFAULT, population=args.population, max_studies=args.max_studies)
-    settings = replace(settings, acceptor=args.acceptor,
+    settings = replace(settings, acceptor=args.acceptor, transition=args.transition,
                        months_scale=settings.months_scale if args.quick else args.months_scale)
     sets = 2 if args.quick else args.sets
     spec = load_yaml(TARGETS_FILE)
