@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.chat import SIGNAL_KINDS
-from sim.model import NeighbourhoodWatch
+from sim.chat import SIGNAL_KINDS, Message
+from sim.model import Episode, NeighbourhoodWatch
 from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
 from sim.residents import Residents
@@ -236,3 +236,145 @@ def test_every_situation_starts_within_its_day():
     assert np.all((minutes >= 0) & (minutes < 1440))
     assert np.mean(minutes >= 23 * 60) > 0.01                # the last hour has its situations
     assert all(int(s.start // 1440) == s.day for s in situations)
+
+
+# --- survivors of the run on the model of this session (git f0656a3) ------------------------------
+@pytest.fixture(scope="module")
+def officer_world() -> NeighbourhoodWatch:
+    """A busy world of several groups with the officer in every group: relays, feedback, both groups."""
+    return run_model(Params.preset("officer_in_group", **BUSY, relay_prob=1.0))
+
+
+def test_an_episode_is_relayed_to_the_central_group_at_most_once(officer_world):
+    """Mutant model._post_signal 165: every kept signal of an episode is a new chance to relay it."""
+    relays = [m.situation for m in officer_world.central.log if m.kind == "relay"]
+    assert len(relays) > 10
+    assert len(relays) == len(set(relays))
+
+
+def test_the_officer_gives_feedback_in_the_central_group_on_relayed_episodes(officer_world):
+    """Mutant model._relay_central 17: a relayed episode is not marked as in the central group, so the
+    police never post their feedback there."""
+    relayed = {m.situation for m in officer_world.central.log if m.kind == "relay"}
+    feedback = {m.situation for m in officer_world.central.log if m.kind == "police_feedback"}
+    assert feedback and feedback <= relayed
+
+
+def test_every_message_about_a_situation_names_its_place(officer_world):
+    """Mutant model._feedback 13: the police's feedback in the central group names no place."""
+    about = [m for m in (*officer_world.messages, *officer_world.central.log) if m.situation is not None]
+    assert {m.kind for m in about} >= {"relay", "police_feedback"}
+    assert all(m.node == officer_world.situations[m.situation].node for m in about)
+
+
+def test_stigmatising_messages_and_only_they_strengthen_their_readers_bias():
+    """Mutant model._post_signal 46: a stigmatising post alarms its readers as any post does, without
+    strengthening their bias against the minority (the only thing that changes bias)."""
+    for stigmatising_prob, changes in ((0.8, True), (0.0, False)):
+        model = NeighbourhoodWatch(Params(**{**BUSY, "stigmatising_prob": stigmatising_prob}), seed=2,
+                                   with_space=False)
+        before = model.residents.bias.copy()
+        model.run_days(60)
+        stigmatising = sum(m.stigmatising for m in model.messages)
+        assert (stigmatising > 0) == changes
+        assert (model.residents.bias > before).any() == changes
+        assert (model.residents.bias >= before).all()
+
+
+def test_readers_on_the_street_go_out_at_the_chance_given():
+    """Mutants model._readers_react 44 and 55: a reader of a non-stigmatising signal on its street goes
+    out with chance go_out_prob x (1 + alertness); the mutants double it."""
+    p = Params(n_households=300, go_out_prob=0.1, sighting_prob=0.0, reply_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    model.residents.alertness[:] = 0.0
+    went, readers_seen = 0, 0
+    for i in range(400):
+        node = i % p.n_households
+        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, False, 30.0, 0.5, 0.5, node)
+        episode = Episode(s, model.groups[model.hood.home_group[node]])
+        readers = model.hood.on_street(node)
+        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node)
+        model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
+        went += episode.going_out
+        readers_seen += len(readers)
+    share = went / readers_seen
+    assert abs(share - 0.1) < 4 * np.sqrt(0.1 * 0.9 / readers_seen), share
+
+
+def test_no_false_alarm_is_corrected_where_there_are_only_offences():
+    """Mutant model._close 63: a closing message after an offence with a look or a confrontation
+    counts (and acts) as correcting a false alarm."""
+    model = run_model(Params(**{**BUSY, "ambiguous_rate": 0.0, "closing_prob": 1.0}))
+    days = model.day_table()
+    assert days.innocent_situations.sum() == 0
+    assert days.situations.sum() > 30 and days.self_investigations.sum() > 0
+    assert days.false_alarms_corrected.sum() == 0
+
+
+def test_the_situation_table_of_a_quiet_run_still_has_its_columns():
+    """Mutant model.situation_table 25: without situations the table loses its columns."""
+    quiet = {f: 0.0 for f in ("burglary_rate", "attempted_burglary_rate", "vehicle_crime_rate",
+                              "vandalism_rate", "ambiguous_rate")}
+    model = run_model(Params(n_households=60, **quiet), days=3)
+    table = model.situation_table()
+    assert len(table) == 0
+    assert list(table.columns) == ["id", "day", "minute", "kind", "offence", "node", "minority", "stay",
+                                   "deter_draw", "displace_draw"]
+
+
+def test_the_group_table_counts_each_groups_messages(officer_world):
+    """Mutants model.group_table 1, 19, 34 (no test ran group_table)."""
+    table = officer_world.group_table()
+    assert list(table.group) == [g.index for g in officer_world.groups] and len(table) > 1
+    for row, g in zip(table.itertuples(), officer_world.groups):
+        kinds = [m.kind for m in g.log]
+        assert row.households == np.count_nonzero(officer_world.hood.home_group == g.index)
+        assert row.members == len(g.members) and row.messages == len(kinds)
+        assert row.signals == sum(k in SIGNAL_KINDS for k in kinds)
+        assert row.relays == kinds.count("relay")
+        assert row.offtopic == kinds.count("offtopic") + kinds.count("reply")
+    assert table.signals.sum() > 0 and table.relays.sum() > 0 and (table.offtopic > 0).any()
+
+
+def test_messages_a_day_are_the_mean_of_the_last_seven_days():
+    """Mutant chat.ChatGroup.__init__ 7: the traffic's memory keeps every day, not the last seven."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False)
+    group = model.groups[0]
+    author = group.admins[0]   # an admin's posts are not moderated: two posts, two messages
+    group.post(10.0, author, "offtopic", rng=np.random.default_rng(0))
+    group.post(20.0, author, "offtopic", rng=np.random.default_rng(1))
+    group.new_day()
+    assert group.messages_per_day == 2.0
+    for days in range(1, 8):
+        group.new_day()
+        assert group.messages_per_day == (2.0 / (days + 1) if days < 7 else 0.0)
+
+
+def test_the_watched_share_follows_every_change_of_membership():
+    """Mutants membership.Membership._change 6, 7, 8: the members in sight of each house are miscounted
+    when someone joins or leaves."""
+    model = run_model(Params(**{**BUSY, "invite_prob": 0.01, "traffic_leave_prob": 0.01}), days=60)
+    log = model.membership.log
+    assert {c for _, _, c in log} >= {"joined", "left"}
+    hood, member = model.hood, model.residents.member
+    recount = np.array([member[hood.in_sight(h)].sum() / len(hood.in_sight(h)) for h in range(len(member))])
+    assert np.array_equal(model.membership.watched(), recount)
+
+
+def test_after_a_burglary_only_those_who_draw_it_join():
+    """Mutant membership.Membership.after_incident 18: every non-member in sight joins after a burglary."""
+    model = run_model(Params(**{**BUSY, "incident_join_prob": 1e-9, "invite_prob": 0.0}))
+    assert model.day_table().burglaries.sum() > 10
+    assert not [h for _, h, c in model.membership.log if c == "joined"]
+
+
+def test_when_every_member_leaves_every_member_but_the_admins_leaves():
+    """Leaving because of traffic at chance 1 empties the groups but for their admins, in one day:
+    who leaves is drawn without replacement (mutant membership.Membership.daily 30, ``replace=None``,
+    is equivalent: numpy reads None as False)."""
+    model = NeighbourhoodWatch(Params(n_households=400, traffic_leave_prob=1.0, invite_prob=0.0), seed=1,
+                               with_space=False)
+    members = model.membership.count
+    model.membership.daily(1.0, 0.0, np.random.default_rng(0))
+    assert members > 50
+    assert set(np.flatnonzero(model.residents.member)) == set(model.membership.admins)
