@@ -378,3 +378,12 @@ def test_when_every_member_leaves_every_member_but_the_admins_leaves():
     model.membership.daily(1.0, 0.0, np.random.default_rng(0))
     assert members > 50
     assert set(np.flatnonzero(model.residents.member)) == set(model.membership.admins)
+
+
+def test_an_empty_day_table_has_no_rates():
+    """Mutant outcomes._per_month 3: a rate per month of a table without days divides by zero (a
+    numpy warning, an error here) instead of being NaN."""
+    days = sim.run(Params(n_households=60), seed=1, days=5).days.iloc[:0]
+    summary = summarise(days)
+    per_month = [name for name in summary if name.endswith("_per_month")]
+    assert per_month and all(np.isnan(summary[name]) for name in per_month)
