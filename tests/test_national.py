@@ -137,3 +137,18 @@ def test_batches_auto_fits_the_launcher_and_a_bad_value_is_named():
     for bad in (0, "many", True):
         with pytest.raises(ValueError, match="batches = .* must be auto or an integer"):
             national.batch_count(bad, 100, joblib)
+
+
+def test_every_group_of_the_full_population_has_valid_parameters_and_a_bad_spread_is_named():
+    """All 9,000 groups: the rate multiplier's normal deviate is clipped at 3 sigma, so no group's
+    rates leave their valid range (the unclipped tail gave one an ambiguous_rate of 1,371, above
+    1,000, and failed its batch mid-run); a spread that still does is an error before any run."""
+    import sim
+    spec = population_conf()
+    groups = national.draw_population(spec)
+    assert len(groups) == 9000
+    assert groups.rate_multiplier.max() <= np.exp(3 * spec.rate_spread) + 1e-9
+    national.check_population(sim.Params.preset(), groups)
+    wide = national.draw_population(population_conf("population.rate_spread=3.0"))
+    with pytest.raises(ValueError, match=r"population group \d+ .*ambiguous_rate.*rate_spread"):
+        national.check_population(sim.Params.preset(), wide)
