@@ -160,7 +160,9 @@ def _generations(db: Path) -> pd.DataFrame:
 def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     run_dir = tmp_path / "run"
     db = run_dir / "history.db"
-    cmd = [sys.executable, "-m", "experiments.calibrate", "--quick", "--workers", "1", "--run-dir", str(run_dir)]
+    # a study budget that leaves room for generations after the first, whatever the first one took
+    budget = ["--quick", "--workers", "1", "--max-studies", "80", "--run-dir", str(run_dir)]
+    cmd = [sys.executable, "-m", "experiments.calibrate", *budget]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True)
@@ -175,7 +177,7 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     before = _generations(db)
     assert not (run_dir / "report.md").exists()
 
-    summary = calibrate.main(["--quick", "--workers", "1", "--run-dir", str(run_dir)])
+    summary = calibrate.main(budget)
     after = _generations(db)
     assert len(after) > len(before), "the second run did not add generations"
     pd.testing.assert_frame_equal(after.iloc[:len(before)].reset_index(drop=True),
