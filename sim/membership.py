@@ -140,10 +140,10 @@ class Membership:
                 for h in rng.choice(self.members_of(g), size=n_leaving, replace=False).tolist():
                     self.leave(h, time)
         if p.invite_prob > 0:  # each tie between a member and a never-member: invite_prob a day
-            invited = self._invitable()  # the ties that succeed: how many, then which (one draw most days)
-            n_invited = rng.binomial(len(invited), p.invite_prob)
-            if n_invited:
-                self.join(invited[rng.choice(len(invited), size=n_invited, replace=False)], time, rng)
+            invited = self._invitable()
+            joiners = invited[rng.random(len(invited)) < p.invite_prob]
+            if len(joiners):
+                self.join(joiners, time, rng)
 
     def _invitable(self) -> np.ndarray:
         """Never-members, once per tie they have with a member of their street's group (cached until
