@@ -120,7 +120,7 @@ def _territories(positions: np.ndarray, street: np.ndarray, n_streets: int, k: i
                  rng: np.random.Generator, rounds: int = 10) -> np.ndarray:
     """The group (0..k-1) of each street: k contiguous territories of similar size (k-means over
     the streets' centres, started from a random street and the streets farthest from the chosen)."""
-    seeds = [int(rng.integers(n_streets))]
+    seeds = [int(rng.integers(n_streets))]   # drawn even for one territory: the stream stays aligned
     if k == 1:
         return np.zeros(n_streets, dtype=np.int64)
     centres = np.array([positions[street == s].mean(axis=0) for s in range(n_streets)])
