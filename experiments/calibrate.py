@@ -193,6 +193,7 @@ class Settings:
     min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
     acceptor: str = "distance"         # distance: adaptive p-norm | stochastic: NoiseKernel
     transition: str = "independent"    # proposal kernel, one of TRANSITIONS (docs/calibration.md: Weights)
+    defensive: float = 0.2             # share of proposals from the prior (0: none; DefensiveTransition)
     predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
     point_runs: int = 20               # studies at the point preset (posterior mean)
     holdout: str = "lastage"           # the case whose targets the hold-out calibration leaves out
@@ -262,6 +263,37 @@ def transition(name: str) -> Transition:
     return TRANSITIONS[name]()
 
 
+class DefensiveTransition(Transition):
+    """A share of every generation's proposals drawn from the (uniform) prior, the rest from
+    ``kernel``: proposal density ``(1 - share) * kernel + share * prior``. The importance weight
+    prior / proposal is then at most 1 / share, so no particle can take over a generation
+    (defensive importance sampling, Hesterberg 1995). Where the data hardly narrow the prior, as
+    here, the kernel estimate is too thin near the prior's bounds; those draws weighed most."""
+
+    def __init__(self, kernel: Transition, bounds: dict[str, tuple[float, float]], share: float):
+        if not 0 < share < 1:
+            raise ValueError(f"defensive share {share}: must lie strictly between 0 and 1")
+        self.kernel, self.bounds, self.share = kernel, bounds, share
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        self.kernel.fit(X, w)
+        self.low, self.high = np.array([self.bounds[c] for c in X.columns], dtype=float).T   # pyabc's order
+        self.prior_density = float(np.prod(1 / (self.high - self.low)))
+
+    def rvs_single(self) -> pyabc.Parameter:
+        if np.random.uniform() < self.share:
+            return pyabc.Parameter(dict(zip(self.X.columns, np.random.uniform(self.low, self.high))))
+        return self.kernel.rvs_single()
+
+    def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
+        single = not isinstance(x, pd.DataFrame)
+        arr = np.atleast_2d(np.array([x[k] for k in self.X.columns], dtype=float) if single
+                            else x[list(self.X.columns)].to_numpy(dtype=float))
+        inside = np.all((arr >= self.low) & (arr <= self.high), axis=1)
+        density = (1 - self.share) * np.asarray(self.kernel.pdf(x), dtype=float) + self.share * self.prior_density * inside
+        return float(np.ravel(density)[0]) if single else density
+
+
 # -- the ABC-SMC run -----------------------------------------------------------------------------------
 def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, max_studies: int,
             workers: int, label: str = "calibration") -> pyabc.History:
@@ -278,8 +310,12 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
             scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
     else:
         raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
+    proposal = transition(settings.transition)
+    if settings.defensive:
+        bounds = dict(zip(model.prior.names, zip(model.prior.z_low, model.prior.z_high)))
+        proposal = DefensiveTransition(proposal, bounds, settings.defensive)
     smc = pyabc.ABCSMC(model, model.prior.distribution(), population_size=population, sampler=sampler,
-                       transitions=transition(settings.transition), **method)
+                       transitions=proposal, **method)
     url = f"sqlite:///{db}"
     done_generations = 0
     if db.exists():

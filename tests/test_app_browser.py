@@ -22,6 +22,7 @@ from playwright import sync_api
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.xdist_group("browser")  # one worker starts the app server and chromium once
 SHOTS = ROOT / "results" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -207,11 +207,13 @@ def compare_error(*argv: str) -> str:
     return message
 
 
+@pytest.mark.xdist_group("finished_sweep")  # one worker runs the module's finished sweep once
 def test_compare_with_an_unknown_reference_fails_and_writes_nothing(finished_sweep):
     assert "unknown reference scenario 'nope'" in compare_error(str(finished_sweep), "--reference", "nope")
     assert not (finished_sweep / "comparison_vs_nope").exists()
 
 
+@pytest.mark.xdist_group("finished_sweep")  # one worker runs the module's finished sweep once
 def test_compare_without_the_reference_scenario_in_the_sweep_fails(finished_sweep, tmp_path):
     runs = pd.read_parquet(finished_sweep / "runs.parquet")
     sweep = tmp_path / "sweep"
@@ -226,6 +228,7 @@ def test_compare_without_the_reference_scenario_in_the_sweep_fails(finished_swee
     (lambda p: pd.DataFrame(columns=["case", "scenario"]).to_parquet(p), "lacks the column"),
     (lambda p: pd.read_parquet(p).iloc[:0].to_parquet(p), "no runs"),
 ])
+@pytest.mark.xdist_group("finished_sweep")  # one worker runs the module's finished sweep once
 def test_compare_on_a_broken_or_empty_table_fails_in_one_line(finished_sweep, tmp_path, damage, named):
     sweep = tmp_path / "sweep"
     shutil.copytree(finished_sweep, sweep)

@@ -215,6 +215,7 @@ def written(tmp_path_factory):
     return sweep, text
 
 
+@pytest.mark.xdist_group("report_written")  # one worker computes the module's `written` sweep once
 def test_compare_ends_with_the_text_scorecard_and_the_report_path(written):
     sweep, text = written
     assert f"report: {sweep / 'report.html'}" in text and len(text.splitlines()) <= 14
@@ -223,6 +224,7 @@ def test_compare_ends_with_the_text_scorecard_and_the_report_path(written):
     assert page.count("data:image/png;base64,") == 5  # four headline figures and the overview
 
 
+@pytest.mark.xdist_group("report_written")  # one worker computes the module's `written` sweep once
 def test_report_renders_offline_in_chromium_with_the_numbers_of_differences_csv(written):
     from playwright import sync_api
     from test_app_browser import CHROMIUM_ARGS

@@ -30,6 +30,7 @@ def quick(tmp_path_factory):
                            base="defaults")
 
 
+@pytest.mark.xdist_group("sensitivity_quick")  # one worker runs the quick screening once
 def test_quick_mode_writes_its_outputs(quick):
     for name in ("morris.csv", "ranking.md", "sensitivity.png", "top_parameters.yaml"):
         assert (quick["out"] / name).exists(), name
@@ -64,6 +65,7 @@ def _check_ranking(ranking: dict) -> None:
     assert scores == sorted(scores, reverse=True) and all(p["name"] in FIELDS for p in ranking["overall"])
 
 
+@pytest.mark.xdist_group("sensitivity_quick")  # one worker runs the quick screening once
 def test_quick_ranking_file_is_well_formed(quick):
     _check_ranking(yaml.safe_load(quick["top_file"].read_text()))
 
