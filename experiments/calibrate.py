@@ -188,7 +188,7 @@ class NoiseKernel(StochasticKernel):
 @dataclass(frozen=True)
 class Settings:
     population: int = 500
-    max_studies: int = 6_000           # studies in the main ABC-SMC (it ends the generation it is in)
+    max_studies: int = 8_000           # studies in the main ABC-SMC (it ends the generation it is in)
     max_generations: int = 40
     min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
     acceptor: str = "distance"         # distance: adaptive p-norm | stochastic: NoiseKernel
