@@ -218,6 +218,13 @@ def scaled(settings: Settings, factor: float) -> Settings:
     return replace(settings, **{c: max(4, round(getattr(settings, c) * factor)) for c in counts})
 
 
+def _points(x: pyabc.Parameter | pd.Series | pd.DataFrame, columns) -> tuple[np.ndarray, bool]:
+    """A transition's ``pdf`` argument as rows in ``columns`` order, and whether it was one point."""
+    if isinstance(x, pd.DataFrame):
+        return x[list(columns)].to_numpy(dtype=float), False
+    return np.array([[x[k] for k in columns]], dtype=float), True
+
+
 class IndependentNormalTransition(Transition):
     """Each parameter perturbed on its own: the proposal density is the product of one-dimensional
     weighted Gaussian kernel density estimates (Silverman bandwidth from the effective sample size).
@@ -240,9 +247,7 @@ class IndependentNormalTransition(Transition):
         return pyabc.Parameter(dict(zip(self.X.columns, values)))
 
     def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
-        single = not isinstance(x, pd.DataFrame)
-        arr = np.atleast_2d(np.array([x[k] for k in self.X.columns], dtype=float) if single
-                            else x[list(self.X.columns)].to_numpy(dtype=float))
+        arr, single = _points(x, self.X.columns)
         kernels = st.norm.pdf(arr[:, None, :], self._X_arr[None], self.bandwidth)   # (m, n, d)
         density = np.prod(np.einsum("n,mnd->md", self.w, kernels), axis=1)
         return float(density[0]) if single else density
@@ -289,9 +294,7 @@ class DefensiveTransition(Transition):
         return self.kernel.rvs_single()
 
     def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
-        single = not isinstance(x, pd.DataFrame)
-        arr = np.atleast_2d(np.array([x[k] for k in self.X.columns], dtype=float) if single
-                            else x[list(self.X.columns)].to_numpy(dtype=float))
+        arr, single = _points(x, self.X.columns)
         inside = np.all((arr >= self.low) & (arr <= self.high), axis=1)
         density = (1 - self.share) * np.asarray(self.kernel.pdf(x), dtype=float) + self.share * self.prior_density * inside
         return float(np.ravel(density)[0]) if single else density
