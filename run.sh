@@ -30,11 +30,7 @@ test_packages() {
 }
 
 case "${1:-}" in
-  main)  install; shift
-         # the main job compares the scenarios over the posterior (every seed its own parameter draw,
-         # docs/calibration.md) unless a calibration is named, e.g. calibration=calibrated (the point preset)
-         case " $* " in *" calibration="*) ;; *) set -- calibration=posterior "$@" ;; esac
-         exec .venv/bin/python -m experiments.run -m "$@" ;;
+  main)  install; shift; exec .venv/bin/python -m experiments.run -m "$@" ;;
   # three workers even on two cores: the Slurm, browser and subprocess tests wait more than they compute
   tests) install; test_packages; shift; exec .venv/bin/python -m pytest -n 3 --dist loadgroup "$@" ;;
   *) echo "usage: ./run.sh main | tests [pytest args]" >&2; exit 2 ;;
