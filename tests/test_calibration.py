@@ -264,7 +264,7 @@ def test_defensive_proposal_bounds_every_importance_weight_and_draws_its_share_f
     draws = proposal.rvs(4000)
     far = (draws.a.abs() > 0.1) | ((draws.b - 1).abs() > 0.1)
     assert 0.17 < far.mean() < 0.23                            # the prior's share (almost all far from the centre)
-    assert draws.b.between(0, 2).all() or not far.any()
+    assert draws.b.between(0, 2).all()                         # prior draws stay in the box
     with pytest.raises(ValueError, match="defensive share 1"):
         calibrate.DefensiveTransition(calibrate.transition("independent"), bounds, share=1)
 
