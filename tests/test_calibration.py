@@ -428,7 +428,7 @@ def test_recovery_narrows_a_parameter_that_drives_a_target_by_construction(tmp_p
     base = sim.Params(ambiguous_rate=120.0, burglary_rate=3.0, attempted_burglary_rate=3.0,
                       offender_stay_minutes=240.0, innocent_stay_minutes=240.0,
                       nonmember_call_112_prob=0.0, admin_liaison=False)
-    design = Design((Group("lastage", "generic", 3, False),), 1500)
+    design = Design((Group("lastage", "generic", 3, False),), 750)   # 750 households: widths 0.40-0.68
     by = {t["name"]: t for t in spec["targets"]}
     targets = [{**by["lastage_reports"], "sd": 3.0}, {**by["lastage_look_share"], "sd": 0.05}]
     prior = calibrate.Prior.from_spec({"dispatch_prob": {"low": 0.1, "high": 1.0},
