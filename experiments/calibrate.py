@@ -162,6 +162,24 @@ def process_pool(workers: int):
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else nullcontext()
 
 
+class InSdUnits(pyabc.sumstat.IdentitySumstat):
+    """The distance's statistics in units of each target's ``sd``: the cap on the adaptive scale
+    weights' ratio then compares like with like. In raw units it capped every share (a few hundredths
+    wide) at 100 times the weight of the report count (tens), so fear, signalling and feedback
+    weighed a third to a half of what their spread asked (docs/calibration.md: The sampler)."""
+
+    def __init__(self, targets):
+        super().__init__()
+        self.sd_of = {t["name"]: float(t["sd"]) for t in targets}
+
+    def initialize(self, t, get_sample, x_0, total_sims):
+        super().initialize(t=t, get_sample=get_sample, x_0=x_0, total_sims=total_sims)
+        self.sd = np.array([self.sd_of[k] for k in self.x_keys])   # pyabc's order of the statistics
+
+    def __call__(self, data) -> np.ndarray:
+        return super().__call__(data) / self.sd
+
+
 class NoiseKernel(StochasticKernel):
     """Stochastic-acceptor kernel: the observed value of each target is a draw around the simulated
     one: Poisson for small counts (``noise: poisson``), normal with the target's ``sd`` otherwise.
@@ -313,6 +331,7 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     elif settings.acceptor == "distance":
         method = dict(distance_function=pyabc.AdaptivePNormDistance(
             p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100,
+            sumstat=InSdUnits(model.targets),
             scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
     else:
         raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
