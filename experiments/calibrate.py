@@ -166,7 +166,8 @@ class InSdUnits(pyabc.sumstat.IdentitySumstat):
     """The distance's statistics in units of each target's ``sd``: the cap on the adaptive scale
     weights' ratio then compares like with like. In raw units it capped every share (a few hundredths
     wide) at 100 times the weight of the report count (tens), so fear, signalling and feedback
-    weighed a third to a half of what their spread asked (docs/calibration.md: The sampler)."""
+    weighed a third to a half of what their spread asked (docs/calibration.md: The sampler).
+    Targets without an ``sd`` (the chat fit's statistics) stay in their own units."""
 
     def __init__(self, targets):
         super().__init__()
@@ -331,7 +332,7 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     elif settings.acceptor == "distance":
         method = dict(distance_function=pyabc.AdaptivePNormDistance(
             p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100,
-            sumstat=InSdUnits(model.targets),
+            sumstat=InSdUnits(model.targets) if all("sd" in t for t in model.targets) else None,
             scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
     else:
         raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
