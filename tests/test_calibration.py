@@ -245,6 +245,14 @@ def test_independent_transition_is_pyabcs_aggregated_one_dimensional_kernels():
         calibrate.transition("nope")
 
 
+def test_the_distance_sees_each_statistic_in_units_of_its_targets_sd_in_pyabcs_order():
+    """The observed statistics may come back from the history in another order than the targets'."""
+    targets = [{"name": "reports", "value": 42.0, "sd": 3.0}, {"name": "fear", "value": 0.16, "sd": 0.03}]
+    units = calibrate.InSdUnits(targets)
+    units.initialize(t=0, get_sample=None, x_0={"fear": 0.16, "reports": 42.0}, total_sims=0)
+    np.testing.assert_allclose(units({"reports": 45.0, "fear": 0.10}), [0.10 / 0.03, 45.0 / 3.0])
+
+
 def test_defensive_proposal_bounds_every_importance_weight_and_draws_its_share_from_the_prior():
     """prior / proposal <= 1 / share everywhere in the prior's box, whatever the kernel was fitted to
     (here: particles crowded at the centre of a box whose columns pyabc orders differently)."""
