@@ -24,10 +24,11 @@ import logging
 import math
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -344,6 +345,9 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
                        transitions=proposal, **method)
     url = f"sqlite:///{db}"
     done_generations = 0
+    if db.exists() and _no_generation_finished(db):   # killed while starting: nothing to keep
+        print(f"  [{label}] {db} holds no finished generation; starting it again", flush=True)
+        db.unlink()
     if db.exists():
         history = pyabc.History(url, _id=1)
         stored = history.observed_sum_stat()
@@ -363,6 +367,17 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     return smc.run(minimum_epsilon=None, min_acceptance_rate=settings.min_acceptance,
                    max_total_nr_simulations=max_studies,
                    max_nr_populations=settings.max_generations - done_generations)
+
+
+def _no_generation_finished(db: Path) -> bool:
+    """Whether a history database holds no finished generation (t >= 0), read without writing."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as con:
+        try:
+            return con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0] == 0
+        except sqlite3.DatabaseError as error:
+            if "no such table" in str(error):
+                return True
+            raise SystemExit(f"{db} is not a readable calibration history ({error}); use a new --run-dir")
 
 
 def final_sample(history: pyabc.History, prior: Prior) -> tuple[np.ndarray, np.ndarray]:

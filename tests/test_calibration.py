@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -155,8 +157,15 @@ def test_default_budget_is_at_least_ten_thousand_studies():
 
 # -- pyabc end to end, with resume -------------------------------------------------------------------
 def _generations(db: Path) -> pd.DataFrame:
-    pops = pyabc.History(f"sqlite:///{db}", _id=1).get_all_populations()
-    return pops[pops.t >= 0]
+    """The finished generations, read without writing: pyabc.History would stamp a version into a
+    database the calibration is still creating, and the calibration's own stamp then fails."""
+    if not db.exists():
+        return pd.DataFrame(columns=["t", "nr_samples", "epsilon"])
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
+            return pd.read_sql("SELECT t, nr_samples, epsilon FROM populations WHERE t >= 0 ORDER BY t", con)
+    except (sqlite3.OperationalError, pd.errors.DatabaseError):   # tables not created yet, or locked
+        return pd.DataFrame(columns=["t", "nr_samples", "epsilon"])
 
 
 def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
@@ -168,15 +177,20 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and first.poll() is None:   # stop it after its first generation
-        if db.exists() and len(_generations(db)) >= 1:
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and first.poll() is None:   # stop it after its first generation
+            if len(_generations(db)) >= 1:
+                os.killpg(first.pid, signal.SIGKILL)
+                break
+            time.sleep(0.3)
+    finally:   # whatever happened above, no calibration outlives the test
+        if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
-            break
-        time.sleep(0.3)
-    output = first.communicate()[0].decode()
+        output = first.communicate()[0].decode()
     assert first.returncode == -signal.SIGKILL, f"the first run ended before it could be interrupted:\n{output}"
     before = _generations(db)
+    assert len(before) >= 1, f"no generation finished within 240 s:\n{output}"
     assert not (run_dir / "report.md").exists()
 
     summary = calibrate.main(budget)
@@ -291,6 +305,31 @@ def test_importance_weights_do_not_degenerate_in_fifteen_dimensions(tmp_path):
     gens = calibrate.generations_table(history)
     assert len(gens) == 4
     assert (gens.ess_share >= calibrate.LOW_ESS).all(), gens
+
+
+class _OneParameterToy:
+    """A one-parameter stand-in for the study: one statistic, the parameter plus noise."""
+
+    def __init__(self):
+        self.prior = calibrate.Prior.from_spec({"dispatch_prob": {"low": 0.3, "high": 1.0}})
+        self.targets = ({"name": "s", "value": 0.6, "sd": 0.1},)
+
+    def __call__(self, pars: dict) -> dict[str, float]:
+        return {"s": float(pars["dispatch_prob"] + np.random.normal(0, 0.05))}
+
+
+def test_a_history_killed_while_starting_starts_again_and_a_broken_one_is_a_clear_error(tmp_path):
+    settings = replace(calibrate.DEFAULT, max_generations=2, seed=1)
+    started = tmp_path / "started.db"
+    pyabc.History(f"sqlite:///{started}")   # a run killed after creating its database, before generation 0
+    history = calibrate.abc_smc(_OneParameterToy(), started, settings, population=10, max_studies=100,
+                                workers=1)
+    assert history.max_t == 1 and history.observed_sum_stat() == {"s": 0.6}
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database, but someone's file" * 100)
+    with pytest.raises(SystemExit, match="broken.db is not a readable calibration history"):
+        calibrate.abc_smc(_OneParameterToy(), broken, settings, population=10, max_studies=100, workers=1)
+    assert broken.read_bytes().startswith(b"not a database")   # left as it was
 
 
 def test_report_warns_of_degenerate_weights():
