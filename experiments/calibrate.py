@@ -96,6 +96,12 @@ class Prior:
     def from_z(self, z: np.ndarray) -> np.ndarray:
         return np.where(self.log, np.exp(z), z)
 
+    def without(self, names) -> "Prior":
+        """The prior of the other parameters."""
+        keep = np.array([n not in set(names) for n in self.names], dtype=bool)
+        return Prior(tuple(n for n, k in zip(self.names, keep) if k), self.low[keep], self.high[keep],
+                     self.log[keep])
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draws in natural units, shape (size, d)."""
         return self.from_z(rng.uniform(self.z_low, self.z_high, size=(size, len(self.names))))
@@ -129,10 +135,15 @@ class StudyModel:
     prior: Prior
     design: Design
     targets: tuple[dict, ...]
+    carried: Prior | None = None   # drawn from their prior in every study: marginalised, not fitted
 
     def __call__(self, pars: dict) -> dict[str, float]:
         theta = self.prior.from_z(np.array([pars[n] for n in self.prior.names], dtype=float))
-        values = simulate_targets(self.base, self.prior.names, self.design, self.targets, theta,
+        names = self.prior.names
+        if self.carried is not None and self.carried.names:   # np.random: pyabc seeds each worker
+            names += self.carried.names
+            theta = np.r_[theta, self.carried.from_z(np.random.uniform(self.carried.z_low, self.carried.z_high))]
+        values = simulate_targets(self.base, names, self.design, self.targets, theta,
                                   int(np.random.randint(0, 2**31 - 1)))
         return {t["name"]: (t["value"] + NAN_MISS * t["sd"] if math.isnan(v) else v)
                 for t, v in zip(self.targets, values)}
@@ -151,10 +162,16 @@ def _study_job(job) -> list[float]:
 
 
 def predictive(base, prior: Prior, design: Design, targets: list[dict], theta: np.ndarray,
-               rng: np.random.Generator, executor) -> np.ndarray:
-    """Studies at each row of ``theta`` (natural units): shape (rows, targets)."""
+               rng: np.random.Generator, executor, carried: Prior | None = None) -> np.ndarray:
+    """Studies at each row of ``theta`` (natural units): shape (rows, targets). With ``carried``,
+    each row also draws those parameters from their prior (as the calibration's studies do);
+    without, they stay at the base parameters' values (as in the point preset)."""
+    names = prior.names
+    if carried is not None and carried.names:
+        names += carried.names
+        theta = np.hstack([theta, carried.sample(rng, len(theta))])
     seeds = rng.integers(0, 2**31 - 1, len(theta))
-    jobs = [(base, prior.names, design, targets, tuple(row), int(s)) for row, s in zip(theta, seeds)]
+    jobs = [(base, names, design, targets, tuple(row), int(s)) for row, s in zip(theta, seeds)]
     mapper = executor.map if executor else map
     return np.array(list(mapper(_study_job, jobs)), dtype=float).reshape(len(jobs), len(targets))
 
@@ -510,9 +527,11 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
         *[f"#   {r.parameter}: {r.mean:.4g} [{r.low95:.4g}, {r.high95:.4g}] ({r.prior}) - {r.verdict}"
           + (" (study hyperparameter, not a model parameter)" if r.kind == "study" else "")
           for r in table.itertuples()],
-        "# Carried forward, not calibrated (the six cases cannot inform them): drawn from their prior in",
-        "# the posterior sample, left at the model default in the point preset:",
-        *[f"#   {n}: {carried.label(j)} (conf/targets/priors.yaml: carried)" for j, n in enumerate(carried.names)],
+        "# Carried forward, not calibrated (the six cases cannot identify them): drawn from their prior in",
+        "# every simulated study of the calibration (marginalised) and in every row of the posterior",
+        "# sample, left at the documented default (sim/params.py) in the point preset:",
+        *[f"#   {n}: {carried.label(j)}, default {getattr(sim.Params(), n):g} (conf/targets/priors.yaml: carried)"
+          for j, n in enumerate(carried.names)],
         "# Every other parameter: its documented default in sim/params.py. docs/calibration.md explains.",
     ]
     return lines
@@ -627,7 +646,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         print("targets not used (outcome missing in this model): "
               + "; ".join(f"{k} {v}" for k, v in inactive.items()), flush=True)
     prior = prior or load_prior()
-    carried = load_prior(section=("carried",))
+    carried = load_prior(section=("carried",)).without(prior.names)   # a given prior may calibrate them
     base = base or sim.Params()
     design = Design.from_targets(spec, settings.months_scale)
     fitted = {t["name"] for t in calib}
@@ -640,24 +659,25 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     rng = np.random.default_rng(settings.seed)
     print(f"calibrating {len(prior.names)} parameters to {len(calib)} targets -> {run_dir}", flush=True)
 
-    history = abc_smc(StudyModel(base, prior, design, tuple(calib)), run_dir / "history.db", settings,
+    history = abc_smc(StudyModel(base, prior, design, tuple(calib), carried), run_dir / "history.db", settings,
                       settings.population, settings.max_studies, workers)
     abc_minutes = (time.time() - start) / 60
     theta, w = final_sample(history, prior)
     post = posterior_table(prior, theta, w)
-    held_hist = abc_smc(StudyModel(base, prior, design, tuple(held_calib)), run_dir / "holdout.db",
+    held_hist = abc_smc(StudyModel(base, prior, design, tuple(held_calib), carried), run_dir / "holdout.db",
                         settings, settings.holdout_population, settings.holdout_max_studies, workers,
                         label="hold-out")
     held_theta, held_w = final_sample(held_hist, prior)
     with process_pool(workers) as executor:
         pred = predictive(base, prior, design, measured, _resample(rng, theta, w, settings.predictive_runs),
-                          rng, executor)
+                          rng, executor, carried)
         point = predictive(base, prior, design, measured, np.tile(w @ theta, (settings.point_runs, 1)),
                            rng, executor)
         prior_pred = predictive(base, prior, design, measured, prior.sample(rng, settings.predictive_runs),
-                                rng, executor)
+                                rng, executor, carried)
         held_pred = predictive(base, prior, design, measured,
-                               _resample(rng, held_theta, held_w, settings.predictive_runs), rng, executor)
+                               _resample(rng, held_theta, held_w, settings.predictive_runs), rng, executor,
+                               carried)
     ppc = predictive_table(measured, pred, fitted)
     at_point = predictive_table(measured, point, fitted)
     ppc["met_at_preset"] = at_point["met"].values
@@ -767,7 +787,8 @@ def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFr
         f"- **Identified by the targets:** {', '.join(ident) or 'none'}",
         f"- **Weakly identified:** {', '.join(weak) or 'none'}",
         f"- **Stay at their prior:** {', '.join(bound) or 'none'}",
-        f"- **Carried forward, not calibrated** (drawn from their prior in the posterior sample): "
+        f"- **Carried forward, not calibrated** (drawn from their prior in every study of the calibration "
+        f"and in every row of the posterior sample): "
         f"{', '.join(summary['carried']) or 'none'}",
         *([f"- **Caution:** the final generation's effective sample size is {gens.ess.iloc[-1]:.0f}; "
            "below 50 these verdicts are noise."] if gens.ess.iloc[-1] < 50 else []),

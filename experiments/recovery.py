@@ -36,28 +36,33 @@ RECOVERED = 0.8   # mean 90%-interval width ratio below which a parameter counts
 COVERAGE = 0.8    # ... if its 90% intervals also cover the truth this often (else: overconfident)
 
 
-def synthetic_targets(base: sim.Params, prior: Prior, design: Design, targets: list[dict],
+def synthetic_targets(base: sim.Params, names, design: Design, targets: list[dict],
                       truth: np.ndarray, seed: int) -> list[dict] | None:
-    """The targets as one study at ``truth`` produced them (None if one is unmeasurable there)."""
-    values = simulate_targets(base, prior.names, design, targets, truth, seed)
+    """The targets as one study at ``truth`` (values of ``names``) produced them (None if one is
+    unmeasurable there)."""
+    values = simulate_targets(base, names, design, targets, truth, seed)
     if any(math.isnan(v) for v in values):
         return None
     return [{**t, "value": float(v)} for t, v in zip(targets, values)]
 
 
 def recover(base: sim.Params, prior: Prior, design: Design, targets: list[dict], settings: Settings,
-            n_sets: int, out: Path, workers: int = 1, seed: int = 1) -> pd.DataFrame:
-    """Calibrate to ``n_sets`` synthetic target sets; one row per (set, parameter)."""
+            n_sets: int, out: Path, workers: int = 1, seed: int = 1, carried: Prior | None = None) -> pd.DataFrame:
+    """Calibrate to ``n_sets`` synthetic target sets; one row per (set, parameter). ``carried``:
+    parameters the truth draws from their prior too, and the calibration marginalises (as the
+    real one does)."""
     logging.getLogger("ABC").setLevel(logging.WARNING)
     rng = np.random.default_rng(seed)
+    names = prior.names + (carried.names if carried is not None else ())
     rows, k = [], 0
     while k < n_sets:
         truth = prior.sample(rng, 1)[0]
-        synthetic = synthetic_targets(base, prior, design, targets, truth, int(rng.integers(2**31 - 1)))
+        world = np.r_[truth, carried.sample(rng, 1)[0]] if carried is not None else truth
+        synthetic = synthetic_targets(base, names, design, targets, world, int(rng.integers(2**31 - 1)))
         if synthetic is None:
             continue   # a target undefined at this truth (e.g. no reports): draw again
         start = time.time()
-        history = calibrate.abc_smc(StudyModel(base, prior, design, tuple(synthetic)), out / f"set-{k}.db",
+        history = calibrate.abc_smc(StudyModel(base, prior, design, tuple(synthetic), carried), out / f"set-{k}.db",
                                     replace(settings, seed=settings.seed + k), settings.population,
                                     settings.max_studies, workers, label=f"set {k}")
         theta, w = final_sample(history, prior)
@@ -154,7 +159,8 @@ def main(argv: list[str] | None = None) -> dict:
     out = store.new_results_dir(Path(args.results_dir), "recovery")
     start = time.time()
     print(f"recovery: {sets} sets, {len(prior.names)} parameters, {len(calib)} targets -> {out}", flush=True)
-    table = recover(sim.Params(), prior, design, calib, settings, sets, out, args.workers, args.seed)
+    carried = calibrate.load_prior(section=("carried",)).without(prior.names)
+    table = recover(sim.Params(), prior, design, calib, settings, sets, out, args.workers, args.seed, carried)
     params, corr = per_parameter(table), mean_correlations(table)
     summary = {"out": str(out), "n_sets": sets, "months_scale": settings.months_scale, "targets": [t["name"] for t in calib],
                "population": settings.population, "studies_per_set": settings.max_studies,

@@ -129,8 +129,9 @@ def test_priors_lie_inside_the_parameter_ranges():
     prior = calibrate.load_prior()
     assert "dispatch_prob" in prior.names and "lastage_rate_multiplier" in prior.names
     carried = calibrate.load_prior(section=("carried",))
-    assert carried.names == ("deterrence",)
+    assert {"deterrence", "post_prob", "call_112_prob"} <= set(carried.names)
     assert not set(carried.names) & set(prior.names)
+    assert carried.without(("deterrence", "nothing")).names == tuple(n for n in carried.names if n != "deterrence")
     with pytest.raises(ValueError):
         calibrate.load_prior({"params": {"dispatch_prob": {"low": 0.5, "high": 1.5}}})
 
@@ -216,7 +217,10 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     assert set(preset) == {n for n in calibrate.load_prior().names if n in sim.params.FIELDS}
     assert "Carried forward, not calibrated" in text and "deterrence" in text
     table, w = posterior.load_sample(run_dir / "posterior.csv")
-    assert set(table.columns) == set(preset) | {"deterrence"} and np.isclose(w.sum(), 1)
+    carried = calibrate.load_prior(section=("carried",)).names
+    assert set(table.columns) == set(preset) | set(carried) and np.isclose(w.sum(), 1)
+    for name in carried:   # the point preset leaves them at their documented default, and says so
+        assert f"#   {name}: " in text and name not in preset
     # adoption installs both, where it is told to
     conf = tmp_path / "posterior.yaml"
     calibrate.adopt(run_dir, tmp_path / "calibrated.yaml", tmp_path / "posterior.csv", conf)
@@ -225,11 +229,12 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
 
 
 class _FifteenParameterToy:
-    """A cheap stand-in for the study, shaped like the calibration: the real 15-parameter prior, 15
-    noisy statistics, five driven by one parameter each, two by the mean of five, eight by none."""
+    """A cheap stand-in for the study, shaped like the calibration as it was of 15 parameters (the
+    calibrated and carried ones but deterrence), 15 noisy statistics, five driven by one parameter
+    each, two by the mean of five, eight by none."""
 
     def __init__(self):
-        self.prior = calibrate.load_prior()
+        self.prior = calibrate.load_prior(section=("params", "study", "carried")).without(("deterrence",))
         self.targets = tuple({"name": f"s{i}", "value": 0.5, "sd": 0.1} for i in range(15))
 
     def __call__(self, pars: dict) -> dict[str, float]:
@@ -501,7 +506,7 @@ def test_committed_preset_loads_validates_and_states_its_provenance():
     text = calibrate.PRESET_FILE.read_text()
     values = yaml.safe_load(text)
     params = sim.Params().replace(**values)
-    assert set(values) <= set(calibrate.load_prior().names)
+    assert set(values) <= set(calibrate.load_prior(section=("params", "study", "carried")).names)
     for name, value in values.items():
         assert getattr(params, name) == value
         assert f"#   {name}: " in text, f"no posterior summary line for {name}"
