@@ -323,6 +323,27 @@ class _OneParameterToy:
         return {"s": float(pars["dispatch_prob"] + np.random.normal(0, 0.05))}
 
 
+def test_each_study_draws_the_carried_parameters_from_their_prior(monkeypatch):
+    """Carried parameters are marginalised: every study of the calibration gets its own draw from
+    their prior, beside the calibrated values pyabc proposes."""
+    seen = []
+    monkeypatch.setattr(calibrate, "simulate_targets",
+                        lambda base, names, design, targets, theta, seed: seen.append(dict(zip(names, theta))) or [0.5])
+    prior = calibrate.Prior.from_spec({"dispatch_prob": {"low": 0.3, "high": 1.0}})
+    carried = calibrate.Prior.from_spec({"post_prob": {"low": 0.2, "high": 0.9},
+                                         "go_out_prob": {"low": 0.002, "high": 0.05, "log": True}})
+    model = calibrate.StudyModel(sim.Params(), prior, None, ({"name": "s", "value": 0.5, "sd": 0.1},), carried)
+    np.random.seed(0)
+    for _ in range(200):
+        model({"dispatch_prob": 0.6})
+    table = pd.DataFrame(seen)
+    assert list(table.columns) == ["dispatch_prob", "post_prob", "go_out_prob"]
+    assert (table.dispatch_prob == 0.6).all()
+    assert table.post_prob.between(0.2, 0.9).all() and table.post_prob.std() > 0.15   # U(0.2, 0.9): sd 0.2
+    assert table.go_out_prob.between(0.002, 0.05).all() and table.go_out_prob.median() < 0.015   # log-uniform
+    assert table.post_prob.nunique() == 200
+
+
 def test_a_history_killed_while_starting_starts_again_and_a_broken_one_is_a_clear_error(tmp_path):
     settings = replace(calibrate.DEFAULT, max_generations=2, seed=1)
     started = tmp_path / "started.db"
