@@ -228,7 +228,8 @@ class Settings:
     max_studies: int = 8_000           # studies in the main ABC-SMC (it ends the generation it is in)
     max_generations: int = 40
     min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
-    acceptor: str = "distance"         # distance: adaptive p-norm | stochastic: NoiseKernel
+    acceptor: str = "distance"         # distance: p-norm | stochastic: NoiseKernel
+    scales: str = "adaptive"           # the distance's: adaptive (rmsd each generation) | sd (the targets' own)
     transition: str = "independent"    # proposal kernel, one of TRANSITIONS (docs/calibration.md: Weights)
     defensive: float = 0.0             # share of proposals from the prior (DefensiveTransition; 0: none)
     predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
@@ -337,6 +338,28 @@ class DefensiveTransition(Transition):
         return float(np.ravel(density)[0]) if single else density
 
 
+def abc_method(targets, settings: Settings, db: Path) -> dict:
+    """pyabc.ABCSMC's distance (and acceptor and tolerance, for the stochastic acceptor)."""
+    if settings.acceptor == "stochastic":
+        method = dict(distance_function=NoiseKernel(list(targets)),
+                      acceptor=pyabc.StochasticAcceptor(), eps=pyabc.Temperature())
+    elif settings.acceptor == "distance" and settings.scales == "sd":
+        if not all("sd" in t for t in targets):
+            raise ValueError("scales='sd' needs an sd for every target: "
+                             + ", ".join(t["name"] for t in targets if "sd" not in t) + " have none")
+        # each target weighs by its own declared uncertainty, the same in every generation
+        method = dict(distance_function=pyabc.PNormDistance(p=2, sumstat=InSdUnits(targets)))
+    elif settings.acceptor == "distance" and settings.scales == "adaptive":
+        method = dict(distance_function=pyabc.AdaptivePNormDistance(
+            p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100,
+            sumstat=InSdUnits(targets) if all("sd" in t for t in targets) else None,
+            scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
+    else:
+        raise ValueError(f"acceptor {settings.acceptor!r} with scales {settings.scales!r}: choose distance "
+                         "(scales adaptive or sd) or stochastic")
+    return method
+
+
 # -- the ABC-SMC run -----------------------------------------------------------------------------------
 def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, max_studies: int,
             workers: int, label: str = "calibration") -> pyabc.History:
@@ -344,16 +367,7 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     observed = {t["name"]: float(t["value"]) for t in model.targets}
     sampler = (pyabc.SingleCoreSampler() if workers <= 1
                else pyabc.MulticoreEvalParallelSampler(n_procs=workers))
-    if settings.acceptor == "stochastic":
-        method = dict(distance_function=NoiseKernel(list(model.targets)),
-                      acceptor=pyabc.StochasticAcceptor(), eps=pyabc.Temperature())
-    elif settings.acceptor == "distance":
-        method = dict(distance_function=pyabc.AdaptivePNormDistance(
-            p=2, scale_function=pyabc.distance.rmsd, max_scale_weight_ratio=100,
-            sumstat=InSdUnits(model.targets) if all("sd" in t for t in model.targets) else None,
-            scale_log_file=str(db.with_suffix(".scales.json"))))   # not in the db
-    else:
-        raise ValueError(f"acceptor {settings.acceptor!r}: choose distance or stochastic")
+    method = abc_method(model.targets, settings, db)
     proposal = transition(settings.transition)
     if settings.defensive:
         bounds = dict(zip(model.prior.names, zip(model.prior.z_low, model.prior.z_high)))
@@ -512,7 +526,7 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
     lines = [
         f"# {what}: written by `python -m experiments.calibrate` on {dt.date.today().isoformat()}; "
         "do not edit by hand.",
-        f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}) on the simulated "
+        f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}, scales {s.get('scales', 'adaptive')}) on the simulated "
         "six-group study (experiments/study.py):",
         f"#   population {summary['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
         f"generations ({summary['stop_reason']}), {summary['elapsed_minutes']:.1f} min.",
@@ -866,6 +880,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--run-dir", type=Path, help="run in (or continue) this directory")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--acceptor", choices=("distance", "stochastic"), default=None)
+    ap.add_argument("--scales", choices=("adaptive", "sd"), default=None,
+                    help=f"the distance's scales (default {DEFAULT.scales}): adapted each generation, or the targets' sd")
     ap.add_argument("--transition", choices=tuple(TRANSITIONS), default=None,
                     help=f"proposal kernel (default {DEFAULT.transition}; docs/calibration.md: Weights)")
     ap.add_argument("--active-only", action="store_true",
@@ -881,7 +897,7 @@ def main(argv: list[str] | None = None) -> dict:
     settings = QUICK if args.quick else DEFAULT
     if args.budget != 1.0:
         settings = scaled(settings, args.budget)
-    changes = {k: v for k, v in (("acceptor", args.acceptor), ("transition", args.transition),
+    changes = {k: v for k, v in (("acceptor", args.acceptor), ("scales", args.scales), ("transition", args.transition),
                                  ("seed", args.seed), ("max_studies", args.max_studies)) if v is not None}
     settings = replace(settings, **changes)
     run_dir = args.run_dir or store.new_results_dir(Path(args.results_dir), "calibration")

@@ -272,6 +272,18 @@ def test_the_distance_sees_each_statistic_in_units_of_its_targets_sd_in_pyabcs_o
     np.testing.assert_allclose(units({"reports": 45.0, "fear": 0.10}), [0.10 / 0.03, 45.0 / 3.0])
 
 
+def test_scales_sd_is_the_euclidean_distance_in_each_targets_sd(tmp_path):
+    targets = ({"name": "reports", "value": 42.0, "sd": 3.0}, {"name": "fear", "value": 0.16, "sd": 0.03})
+    distance = calibrate.abc_method(targets, replace(calibrate.DEFAULT, scales="sd"), tmp_path / "h.db")[
+        "distance_function"]
+    distance.initialize(t=0, get_sample=None, x_0={"fear": 0.16, "reports": 42.0}, total_sims=0)
+    assert distance({"reports": 45.0, "fear": 0.10}, {"fear": 0.16, "reports": 42.0}, t=3) == pytest.approx(
+        math.hypot(3.0 / 3.0, 0.06 / 0.03))
+    with pytest.raises(ValueError, match="needs an sd for every target: chat_stat have none"):
+        calibrate.abc_method(({"name": "chat_stat", "value": 1.0},), replace(calibrate.DEFAULT, scales="sd"),
+                             tmp_path / "h.db")
+
+
 def test_defensive_proposal_bounds_every_importance_weight_and_draws_its_share_from_the_prior():
     """prior / proposal <= 1 / share everywhere in the prior's box, whatever the kernel was fitted to
     (here: particles crowded at the centre of a box whose columns pyabc orders differently)."""
