@@ -243,8 +243,10 @@ class Settings:
 
 # The six cases leave most parameters near their prior, where the kernel alone lets a few particles
 # carry a generation (docs/calibration.md: Weights), hence 20% of proposals from the prior. An
-# informative fit (a group's own chat) does without.
-DEFAULT = Settings(defensive=0.2)
+# informative fit (a group's own chat) does without. The distance is in each target's own sd: the
+# adaptive scales down-weight the targets the prior misses most, fear among them (docs/calibration.md:
+# Distance).
+DEFAULT = Settings(defensive=0.2, scales="sd")
 QUICK = replace(DEFAULT, population=10, max_studies=30, max_generations=3, predictive_runs=6, point_runs=2,
                 holdout_population=6, holdout_max_studies=12, months_scale=0.2)
 
@@ -482,6 +484,21 @@ def predictive_table(targets: list[dict], stats: np.ndarray, fitted: set[str]) -
     return pd.DataFrame(rows)
 
 
+def prior_reach(t: dict, prior_stats: np.ndarray) -> float:
+    """Share of prior studies at or beyond a point target on its side of the prior median (0.5 at the
+    median; nan for a range target or no measurable study). Below REACH_FLOOR the target is out of the
+    model's reach across the prior: in a distance it raises every particle's miss alike and informs
+    nothing (docs/calibration.md: Reach)."""
+    x = prior_stats[~np.isnan(prior_stats)]
+    if "range" in t or not len(x):
+        return float("nan")
+    v = float(t["value"])
+    return float(min(np.mean(x >= v), np.mean(x <= v)))
+
+
+REACH_FLOOR = 0.025   # outside the prior predictive's central 95%
+
+
 def _target_text(t: dict) -> str:
     if "range" in t:
         lo, hi = t["range"]
@@ -665,9 +682,9 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     design = Design.from_targets(spec, settings.months_scale)
     fitted = {t["name"] for t in calib}
     held_calib = [t for t in calib if t["case"] != settings.holdout]
-    held_names = [t["name"] for t in calib if t["case"] == settings.holdout]
-    if not held_names:
+    if not any(t["case"] == settings.holdout for t in calib):
         raise ValueError(f"hold-out case {settings.holdout!r} has no calibration target")
+    held_names = [t["name"] for t in measured if t["case"] == settings.holdout]   # its checks too
     run_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("ABC").setLevel(logging.WARNING)
     rng = np.random.default_rng(settings.seed)
@@ -675,7 +692,8 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
 
     history = abc_smc(StudyModel(base, prior, design, tuple(calib), carried), run_dir / "history.db", settings,
                       settings.population, settings.max_studies, workers)
-    abc_minutes = (time.time() - start) / 60
+    # a continued run's generations ran in earlier sessions too: their summed wall time counts then
+    abc_minutes = max(time.time() - start, generations_table(history).wall_time.astype(float).sum()) / 60
     theta, w = final_sample(history, prior)
     post = posterior_table(prior, theta, w)
     held_hist = abc_smc(StudyModel(base, prior, design, tuple(held_calib), carried), run_dir / "holdout.db",
@@ -696,6 +714,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     at_point = predictive_table(measured, point, fitted)
     ppc["met_at_preset"] = at_point["met"].values
     ppc["preset_median"] = at_point["sim_median"].values
+    ppc["prior_reach"] = [prior_reach(t, prior_pred[:, i]) for i, t in enumerate(measured)]
     holdout = predictive_table(measured, held_pred, {t["name"] for t in held_calib})
     holdout = holdout[holdout.target.isin(held_names)].assign(
         covered=lambda d: d.met, prior_q5=[np.nanquantile(prior_pred[:, i], 0.05) for i, t in
@@ -766,6 +785,18 @@ def _md(df: pd.DataFrame) -> str:
                      ["| " + " | ".join(r) + " |" for r in fmt])
 
 
+def _reach_lines(ppc: pd.DataFrame, runs: int) -> list[str]:
+    """The targets no parameter set of the prior reaches (``prior_reach`` of ``runs`` prior studies)."""
+    out = ppc[ppc.prior_reach < REACH_FLOOR]
+    if out.empty:
+        return [f"- Every point target lies inside the central 95% of {runs} studies from the prior."]
+    text = ", ".join(f"{r.target} ({r.use}, {r.prior_reach:.0%})" for r in out.itertuples())
+    return [f"- **Out of the model's reach across the prior** (prior_reach: share of {runs} prior studies "
+            f"at or beyond the target; below {REACH_FLOOR:.1%}): {text}. In the distance such a target "
+            "only raises every particle's miss; a calibration target among them should be a check "
+            "until the model can reach it (docs/calibration.md: Reach)."]
+
+
 def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFrame,
            holdout: pd.DataFrame, gens: pd.DataFrame, held_names: list[str],
            recovery: dict | None) -> str:
@@ -817,6 +848,7 @@ def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFr
         + (f"; **not met: {', '.join(fitted[~fitted.met].target)}**" if (~fitted.met).any() else ""),
         f"- Checks met: {int(checks.met.sum())} of {len(checks)}"
         + (f"; **not met: {', '.join(checks[~checks.met].target)}**" if (~checks.met).any() else ""),
+        *_reach_lines(ppc, s["predictive_runs"]),
         "", _md(ppc), "", "![predictive check](predictive_check.png)", "",
         "## Hold-out: calibrated without the Lastage targets, predicting them", "",
         f"A second calibration ({summary['holdout_studies']} studies) leaves out every target of case "

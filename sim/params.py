@@ -504,9 +504,9 @@ class Params:
                                   doc="police report back about every report the group saw (through the "
                                       "officer in the group, else an available admin)",
                                   choices=(False, True))
-    feedback_prob: float = param(0.3, 0.0, 1.0, source="assumption: facts.md says police feedback "
-                                                       "to the group is often absent (qualitative);"
-                                                       " 0.3 is a guess",
+    feedback_prob: float = param(0.3, 0.0, 1.0, source="calibrated: fitted to the study targets "
+                                                       "(feedback_share: facts.md, police feedback to the "
+                                                       "group is often absent); 0.3 is the prior guess",
                                                 doc="chance of feedback without the feedback rule")
 
     # --- evidence (issue 9): fear on the survey scale, reassurance, crime, membership, warm-up -----

@@ -62,7 +62,8 @@ class FitSettings:
         """The six-case calibration's settings with this fit's sizes (the distance acceptor)."""
         return six_case.Settings(population=self.population, max_studies=self.max_simulations,
                                  max_generations=self.generations, min_acceptance=self.min_acceptance,
-                                 acceptor="distance", predictive_runs=self.predictive_runs, seed=self.seed)
+                                 acceptor="distance", scales="adaptive",   # a chat's counts have no sd
+                                 predictive_runs=self.predictive_runs, seed=self.seed)
 
 
 DEFAULT = FitSettings()
