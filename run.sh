@@ -30,7 +30,11 @@ test_packages() {
 }
 
 case "${1:-}" in
-  main)  install; shift; exec .venv/bin/python -m experiments.run -m "$@" ;;
+  # scenarios over the posterior (each seed its own parameter draw) unless a calibration= is given
+  main)  install; shift
+         calibration=(calibration=posterior)
+         for arg in "$@"; do [[ "$arg" == calibration=* ]] && calibration=(); done
+         exec .venv/bin/python -m experiments.run -m "${calibration[@]}" "$@" ;;
   # three workers even on two cores: the Slurm, browser and subprocess tests wait more than they compute
   tests) install; test_packages; shift; exec .venv/bin/python -m pytest -n 3 --dist loadgroup "$@" ;;
   *) echo "usage: ./run.sh main | tests [pytest args]" >&2; exit 2 ;;

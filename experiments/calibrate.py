@@ -546,7 +546,7 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
         f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}, scales {s.get('scales', 'adaptive')}) on the simulated "
         "six-group study (experiments/study.py):",
         f"#   population {summary['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
-        f"generations ({summary['stop_reason']}), {summary['elapsed_minutes']:.1f} min.",
+        f"generations ({summary['stop_reason']}), main ABC {summary['abc_minutes']:.1f} min.",
         f"# Model: git {summary['model']}. Re-run the calibration when the model changes.",
         f"# Targets (conf/targets/targets.yaml): {', '.join(summary['fitted'])}.",
     ]
@@ -809,7 +809,7 @@ def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFr
     lines = [
         f"# Calibration report ({'QUICK smoke run: windows shortened, results not meaningful' if quick else 'default'})",
         "",
-        f"Run time {summary['elapsed_minutes']:.1f} min; main ABC {summary['abc_studies']} simulated "
+        f"Run time {summary['elapsed_minutes']:.1f} min in this process; main ABC {summary['abc_studies']} simulated "
         f"six-group studies in {summary['abc_minutes']:.1f} min ({summary['studies_per_second']:.2f} "
         f"studies/s), hold-out {summary['holdout_studies']} studies; {summary['cpu_minutes']:.1f} "
         f"CPU-minutes in this process and finished workers. Model: git {summary['model']}.",

@@ -59,8 +59,13 @@ def drivers(effects: pd.Series, params: pd.DataFrame, top: int = DRIVERS) -> lis
     return sorted(out, key=lambda p: -abs(p[1]))[:top]
 
 
+COLUMNS = ("case", "days", "outcome", "headline", "scenario", "reference", "draws", "effect", "lo95", "hi95",
+           "p_sign", "verdict", "drivers")
+
+
 def effects(runs: pd.DataFrame, reference: str = "baseline") -> pd.DataFrame:
-    """One row per (case, days, outcome, scenario): effect over the posterior draws."""
+    """One row per (case, days, outcome, scenario): effect over the posterior draws (none, with the
+    columns, where fewer than two seeds pair up)."""
     runs = runs[runs["calibration"] == POSTERIOR]
     param_cols = [c for c in runs.columns if c.startswith("param_")]
     rows = []
@@ -86,7 +91,7 @@ def effects(runs: pd.DataFrame, reference: str = "baseline") -> pd.DataFrame:
                              "hi95": float(np.quantile(x, 0.975)), "p_sign": p,
                              "verdict": verdict(x),
                              "drivers": "; ".join(f"{n} ({r:+.2f})" for n, r in top)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def markdown(table: pd.DataFrame) -> str:

@@ -230,11 +230,11 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
 
 class _FifteenParameterToy:
     """A cheap stand-in for the study, shaped like the calibration as it was of 15 parameters (the
-    calibrated and carried ones but deterrence), 15 noisy statistics, five driven by one parameter
+    calibrated and carried ones but deterrence and, since session 8, feedback_prob), 15 noisy statistics, five driven by one parameter
     each, two by the mean of five, eight by none."""
 
     def __init__(self):
-        self.prior = calibrate.load_prior(section=("params", "study", "carried")).without(("deterrence",))
+        self.prior = calibrate.load_prior(section=("params", "study", "carried")).without(("deterrence", "feedback_prob"))
         self.targets = tuple({"name": f"s{i}", "value": 0.5, "sd": 0.1} for i in range(15))
 
     def __call__(self, pars: dict) -> dict[str, float]:
@@ -500,6 +500,8 @@ def test_posterior_effects_show_sign_probability_drivers_and_flips():
     assert table.loc[unchanged, "verdict"] == "zero in every draw"
     assert posterior_effects.effects(runs.assign(calibration="calibrated")).empty
     assert "flips inside the posterior" in posterior_effects.markdown(table.reset_index())
+    one_seed = posterior_effects.effects(runs[runs.seed == runs.seed.min()])   # nothing pairs twice
+    assert one_seed.empty and {"case", "scenario", "outcome"} <= set(one_seed.columns)   # as the report filters it
 
 
 # -- recovery ------------------------------------------------------------------------------------------
@@ -539,7 +541,9 @@ def test_committed_preset_loads_validates_and_states_its_provenance():
     text = calibrate.PRESET_FILE.read_text()
     values = yaml.safe_load(text)
     params = sim.Params().replace(**values)
-    assert set(values) <= set(calibrate.load_prior(section=("params", "study", "carried")).names)
+    assert set(values) <= set(calibrate.load_prior().names)   # calibrated ones only: carried ones stay at default
+    for name in calibrate.load_prior(section=("carried",)).names:
+        assert f"#   {name}: " in text, f"the header does not list carried {name}"
     for name, value in values.items():
         assert getattr(params, name) == value
         assert f"#   {name}: " in text, f"no posterior summary line for {name}"
