@@ -484,6 +484,9 @@ def predictive_table(targets: list[dict], stats: np.ndarray, fitted: set[str]) -
     return pd.DataFrame(rows)
 
 
+REACH_FLOOR = 0.025   # outside the prior predictive's central 95%
+
+
 def prior_reach(t: dict, prior_stats: np.ndarray) -> float:
     """Share of prior studies at or beyond a point target on its side of the prior median (0.5 at the
     median; nan for a range target or no measurable study). Below REACH_FLOOR the target is out of the
@@ -494,9 +497,6 @@ def prior_reach(t: dict, prior_stats: np.ndarray) -> float:
         return float("nan")
     v = float(t["value"])
     return float(min(np.mean(x >= v), np.mean(x <= v)))
-
-
-REACH_FLOOR = 0.025   # outside the prior predictive's central 95%
 
 
 def _target_text(t: dict) -> str:

@@ -209,7 +209,8 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
                     *(("Targets not used",) if AWAITING else ())):
         assert section in report, section
     holdout = pd.read_csv(run_dir / "holdout.csv")
-    assert {"lastage_reports", "lastage_arrests"} <= set(holdout.target)
+    assert {"lastage_reports", "lastage_arrests"} <= set(holdout.target)   # arrests: a check, predicted too
+    assert "prior_reach" in pd.read_csv(run_dir / "predictive_check.csv").columns
     # the point preset: a mapping parameter -> value under a provenance header
     text = (run_dir / "calibrated.yaml").read_text()
     preset = yaml.safe_load(text)
@@ -270,6 +271,17 @@ def test_the_distance_sees_each_statistic_in_units_of_its_targets_sd_in_pyabcs_o
     units = calibrate.InSdUnits(targets)
     units.initialize(t=0, get_sample=None, x_0={"fear": 0.16, "reports": 42.0}, total_sims=0)
     np.testing.assert_allclose(units({"reports": 45.0, "fear": 0.10}), [0.10 / 0.03, 45.0 / 3.0])
+
+
+def test_prior_reach_names_a_target_no_prior_study_produces():
+    x = np.r_[np.arange(100.0), np.nan]
+    assert calibrate.prior_reach({"value": 49.5}, x) == 0.5             # the prior's median
+    assert calibrate.prior_reach({"value": 2.0}, x) == 0.03             # 0, 1 and 2 reach it from below
+    assert calibrate.prior_reach({"value": 150.0}, x) == 0.0 < calibrate.REACH_FLOOR
+    assert np.isnan(calibrate.prior_reach({"range": [1, 2]}, x))
+    ppc = pd.DataFrame({"target": ["a", "b"], "use": ["calibrate", "check"], "prior_reach": [0.0, 0.4]})
+    line = calibrate._reach_lines(ppc, 100)[0]
+    assert "Out of the model's reach" in line and "a (calibrate, 0%)" in line and "b (" not in line
 
 
 def test_scales_sd_is_the_euclidean_distance_in_each_targets_sd(tmp_path):
