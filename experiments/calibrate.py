@@ -543,7 +543,7 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
     lines = [
         f"# {what}: written by `python -m experiments.calibrate` on {dt.date.today().isoformat()}; "
         "do not edit by hand.",
-        f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}, scales {s.get('scales', 'adaptive')}) on the simulated "
+        f"# Method: ABC-SMC (pyabc {pyabc.__version__}, acceptor {s['acceptor']}, scales {s['scales']}) on the simulated "
         "six-group study (experiments/study.py):",
         f"#   population {summary['population']}, {summary['abc_studies']} studies, {summary['n_generations']} "
         f"generations ({summary['stop_reason']}), main ABC {summary['abc_minutes']:.1f} min.",

@@ -25,6 +25,9 @@ import yaml
 
 FACTS = "facts.md"  # shared/domain/facts.md
 CALIBRATED_FILE = Path(__file__).with_name("calibrated.yaml")  # package data (pyproject.toml)
+# the source of a parameter the calibration carries (conf/targets/priors.yaml: carried)
+CARRIED = ("calibrated: carried, not fitted (every calibration study and posterior row draws it from its "
+           "prior; conf/targets/priors.yaml); ")
 
 
 def param(default, lo=None, hi=None, *, source: str, doc: str, choices=None):
@@ -111,7 +114,7 @@ class Params:
                                                                  "comes from appraisal, not from "
                                                                  "the world",
                                                           doc="minority share among offenders")
-    offender_stay_minutes: float = param(20.0, 1.0, 480.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study "
+    offender_stay_minutes: float = param(20.0, 1.0, 480.0, source=CARRIED + "tried against the study "
                                                                   "targets (Lastage follow-up "
                                                                   "shares, Lastage arrests, groups "
                                                                   "with arrests; "
@@ -187,7 +190,7 @@ class Params:
                                                               "brief, process 3); the size is a "
                                                               "guess",
                                        doc="suspicion multiplier for a minority person is 1 + gain x bias")
-    stigmatising_prob: float = param(0.3, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets"
+    stigmatising_prob: float = param(0.3, 0.0, 1.0, source=CARRIED + "tried against the study targets"
                                                            " (undesired episodes; "
                                                            "conf/targets/targets.yaml) but not "
                                                            "identified: posterior ≈ prior U(0.05, "
@@ -214,7 +217,7 @@ class Params:
     trait_concentration: float = param(8.0, 1.0, 1000.0, source="assumption: moderate heterogeneity",
                                        doc="beta concentration of trust and bias across residents "
                                            "(higher = more alike)")
-    call_112_prob: float = param(0.1, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets "
+    call_112_prob: float = param(0.1, 0.0, 1.0, source=CARRIED + "tried against the study targets "
                                                        "(Lastage reports, reports per month across "
                                                        "six groups, Lastage follow-up shares; "
                                                        "conf/targets/targets.yaml) but not "
@@ -231,7 +234,7 @@ class Params:
                                                        "called' as the SAAR protocol (facts.md) "
                                                        "asks; the share is not measured",
                                  doc="chance a member who called 112 posts '112 called'")
-    post_prob: float = param(0.5, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets "
+    post_prob: float = param(0.5, 0.0, 1.0, source=CARRIED + "tried against the study targets "
                                                    "(Lastage reports, reports per month across six "
                                                    "groups, Lastage follow-up shares; "
                                                    "conf/targets/targets.yaml) but not identified: "
@@ -241,7 +244,7 @@ class Params:
                                                    "facts.md says signalling without follow-up is "
                                                    "the most common behaviour (qualitative)",
                                             doc="chance a member who did not call 112 posts")
-    investigate_prob: float = param(0.03, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets"
+    investigate_prob: float = param(0.03, 0.0, 1.0, source=CARRIED + "tried against the study targets"
                                                            " (undesired episodes; "
                                                            "conf/targets/targets.yaml) but not "
                                                            "identified: posterior ≈ prior "
@@ -252,7 +255,7 @@ class Params:
                                                            "residents investigate themselves 'now "
                                                            "and then' (qualitative)",
                                                     doc="base chance of going to look oneself")
-    go_out_prob: float = param(0.01, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets "
+    go_out_prob: float = param(0.01, 0.0, 1.0, source=CARRIED + "tried against the study targets "
                                                       "(undesired episodes; "
                                                       "conf/targets/targets.yaml) but not "
                                                       "identified: posterior ≈ prior log-U(0.002, "
@@ -385,7 +388,7 @@ class Params:
                                     doc="chance a poster calls 112 when the admin asks")
     admin_liaison: bool = param(True, source="facts.md: all officers keep contact with the admins",
                                 doc="admin passes reports to the officer", choices=(False, True))
-    admin_forward_prob: float = param(0.5, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study "
+    admin_forward_prob: float = param(0.5, 0.0, 1.0, source=CARRIED + "tried against the study "
                                                             "targets (Lastage reports, reports per "
                                                             "month across six groups, Lastage "
                                                             "follow-up shares; "
@@ -455,7 +458,7 @@ class Params:
                                           "half an hour old is treated as still going on",
                                           doc="age of a situation below which the officer sends a unit "
                                               "(the officer cannot see whether the person is still there)")
-    officer_action_prob: float = param(0.5, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study "
+    officer_action_prob: float = param(0.5, 0.0, 1.0, source=CARRIED + "tried against the study "
                                                              "targets (Lastage reports, reports per"
                                                              " month across six groups, Lastage "
                                                              "follow-up shares; "
@@ -488,7 +491,7 @@ class Params:
     response_spread: float = param(0.5, 0.0, 2.0, source="assumption: response times vary within a "
                                                          "factor of about 1.6",
                                                   doc="sigma of log response time")
-    arrest_prob: float = param(0.5, 0.0, 1.0, source="calibrated: carried, not fitted (every calibration study and posterior row draws it from its prior; conf/targets/priors.yaml); tried against the study targets "
+    arrest_prob: float = param(0.5, 0.0, 1.0, source=CARRIED + "tried against the study targets "
                                                      "(Lastage arrests (facts.md: 5 of 42 reports),"
                                                      " groups with arrests (1 of 6); "
                                                      "conf/targets/targets.yaml) but not "
