@@ -251,6 +251,9 @@ class NeighbourhoodWatch(Model):
         counts = np.bincount(responses, minlength=len(Response)).tolist()
         for r in Response:
             t.add(f"responses_{r.name.lower()}", counts[r])
+        if counts[Response.CALL_ONLY]:
+            t.add("responses_call_only_members",
+                  int(np.count_nonzero((responses == Response.CALL_ONLY) & res.member[suspicious])))
         s.signalled = counts[Response.SAAR] + counts[Response.CALL_ONLY] + counts[Response.APP_ONLY] > 0
         if s.signalled:
             t.add("situations_signalled")
@@ -467,6 +470,8 @@ class NeighbourhoodWatch(Model):
             t.add("wrongful_confrontations")
         t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
         report = episode.report
+        if episode.posts and report is not None:
+            t.add("reports_posted_about")
         fed_back = bool(episode.posts and report is not None
                         and self.police.officer.gives_feedback(report, self._handling(episode))
                         and self._feedback(episode))

@@ -36,6 +36,7 @@ COUNTS: dict[str, str] = {
     "suspicions": "noticed situations appraised as suspicious (one per resident)",
     "responses_saar": "suspicious residents who called 112 and then told the group (SAAR)",
     "responses_call_only": "suspicious residents who called 112 without posting",
+    "responses_call_only_members": "suspicious members who called 112 without posting (the rest are non-members)",
     "responses_app_only": "suspicious members who posted without calling 112 (signalling only)",
     "responses_investigate": "suspicious residents who went to look themselves",
     "responses_nothing": "suspicious residents who did nothing",
@@ -52,6 +53,8 @@ COUNTS: dict[str, str] = {
     "reports_via_officer": "police reports first read by the officer in the group",
     "reports_from_group": "police reports the group brought: a member called 112 and said so in the group "
                           "(SAAR, or after the admin's question), the admin passed it on, or the officer read it",
+    "reports_posted_about": "police reports on situations posted about in the group (each a chance for "
+                            "feedback to the group; counted when the episode closes)",
     "calls_non_urgent": "112 calls after the person had left: taken as a non-urgent report (0900-8844), no unit",
     "calls_saved": "112 calls not made because the resident had read '112 called' about the situation",
     "follow_ups": "police reports that got any follow-up",
