@@ -101,6 +101,9 @@ def _check_counts_add_up(model, total) -> None:
     assert sum(s.crowd for s in closed) == total.crowds
     assert sum(s.confronted and not s.offence for s in closed) == total.wrongful_confrontations
     assert total.crowds <= total.self_investigations
+    assert total.responses_call_only_members <= total.responses_call_only
+    # feedback is tallied at an episode's close, only for one with posts and a report: one of these
+    assert total.feedback_messages <= total.reports_posted_about
 
 
 def _check_police(model, days, total) -> None:
@@ -472,8 +475,21 @@ def test_feedback_only_for_episodes_with_posts():
                  post_prob=0.0, offtopic_rate=0.0)
     total = quiet.day_table().sum()
     assert total.police_reports > 50 and total.messages_signal == 0
-    assert total.feedback_messages == 0
+    assert total.feedback_messages == 0 and total.reports_posted_about == 0
     check_invariants(quiet)
+
+
+@pytest.mark.parametrize("who", ["members", "non-members"])
+def test_members_calls_without_posting_are_counted_apart(who):
+    """The signalling target's denominator (conf/targets: signalling_share) takes members' 112
+    calls without a post only: here only ``who`` call, and nobody posts."""
+    calls = dict(call_112_prob=1.0, nonmember_call_112_prob=0.0) if who == "members" else \
+        dict(call_112_prob=0.0, nonmember_call_112_prob=1.0)
+    model = busy(saar_app_prob=0.0, post_prob=0.0, investigate_prob=0.0, **calls)
+    total = model.day_table().sum()
+    assert total.responses_call_only > 20
+    assert total.responses_call_only_members == (total.responses_call_only if who == "members" else 0)
+    check_invariants(model)
 
 
 # Membership held fixed (issue 9 lets residents join and leave): for rules that need a fixed group.
