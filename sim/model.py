@@ -470,9 +470,10 @@ class NeighbourhoodWatch(Model):
             t.add("wrongful_confrontations")
         t.add("stigmatising_visible", sum(m.stigmatising and not m.removed for m in episode.posts))
         report = episode.report
-        if episode.posts and report is not None:
+        posted_report = bool(episode.posts) and report is not None   # a chance for feedback to the group
+        if posted_report:
             t.add("reports_posted_about")
-        fed_back = bool(episode.posts and report is not None
+        fed_back = bool(posted_report
                         and self.police.officer.gives_feedback(report, self._handling(episode))
                         and self._feedback(episode))
         if episode.callers and not fed_back and (report is None or not report.follow_ups):
