@@ -225,7 +225,7 @@ class NoiseKernel(StochasticKernel):
 @dataclass(frozen=True)
 class Settings:
     population: int = 500
-    max_studies: int = 8_000           # studies in the main ABC-SMC (it ends the generation it is in)
+    max_studies: int = 8_500           # at most, in the main ABC-SMC (the last generation sized to fit)
     max_generations: int = 40
     min_acceptance: float = 0.01       # stop when acceptance falls below (tolerance at the noise)
     acceptor: str = "distance"         # distance: p-norm | stochastic: NoiseKernel
@@ -247,7 +247,7 @@ class Settings:
 # adaptive scales down-weight the targets the prior misses most, fear among them (docs/calibration.md:
 # Distance).
 DEFAULT = Settings(defensive=0.2, scales="sd")
-QUICK = replace(DEFAULT, population=10, max_studies=30, max_generations=3, predictive_runs=6, point_runs=2,
+QUICK = replace(DEFAULT, population=10, max_studies=60, max_generations=3, predictive_runs=6, point_runs=2,
                 holdout_population=6, holdout_max_studies=12, months_scale=0.2)
 
 
@@ -367,8 +367,8 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
             workers: int, label: str = "calibration") -> pyabc.History:
     """Run (or continue, if ``db`` holds a run to the same targets) ABC-SMC; return its history."""
     observed = {t["name"]: float(t["value"]) for t in model.targets}
-    sampler = (pyabc.SingleCoreSampler() if workers <= 1
-               else pyabc.MulticoreEvalParallelSampler(n_procs=workers))
+    sampler = (pyabc.SingleCoreSampler(check_max_eval=True) if workers <= 1   # the budget holds inside
+               else pyabc.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True))   # a generation
     method = abc_method(model.targets, settings, db)
     proposal = transition(settings.transition)
     if settings.defensive:
@@ -387,7 +387,7 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
         if set(stored) != set(observed) or any(abs(stored[k] - observed[k]) > 1e-12 for k in observed):
             raise SystemExit(f"{db} holds a calibration to other targets; use a new --run-dir")
         done_generations = history.max_t + 1
-        if history.total_nr_simulations >= max_studies or done_generations >= settings.max_generations:
+        if budget_spent(history, population, max_studies) or done_generations >= settings.max_generations:
             print(f"  [{label}] {db} is complete ({done_generations} generations, "
                   f"{history.total_nr_simulations} studies)", flush=True)
             return history
@@ -397,9 +397,92 @@ def abc_smc(model: StudyModel, db: Path, settings: Settings, population: int, ma
     else:
         np.random.seed(settings.seed)   # reproducible with one worker (workers reseed themselves)
         smc.new(url, observed)
-    return smc.run(minimum_epsilon=None, min_acceptance_rate=settings.min_acceptance,
-                   max_total_nr_simulations=max_studies,
-                   max_nr_populations=settings.max_generations - done_generations)
+    return run_within_budget(smc, population, max_studies, settings.min_acceptance,
+                             settings.max_generations - done_generations)
+
+
+# -- the study budget ----------------------------------------------------------------------------------
+# pyabc checks its simulation budget only after a generation, and generations grow by about half each
+# (the tolerance shrinks, acceptance falls): a budget of 8,000 ended at 8,029 in one run and at 11,157
+# in another (docs/calibration.md: Budget). So each generation's cost is predicted from the last two,
+# the one that would overrun is run with as many particles as the studies left allow, and a generation
+# that costs more than predicted is stopped at the budget (pyabc's max_eval; it is then not kept, and
+# the run ends with the one before).
+FIRST_COST = 2.0          # studies per particle of generation 0: its tolerance is the calibration sample's median
+MIN_LAST_SHARE = 0.25     # a last generation smaller than this share of the population is not run
+
+
+def predicted_cost(costs: list[float]) -> float:
+    """Studies per accepted particle of the next generation, from those of the generations so far."""
+    if not costs:
+        return FIRST_COST
+    growth = costs[-1] / costs[-2] if len(costs) >= 2 else FIRST_COST
+    return costs[-1] * max(growth, 1.0)
+
+
+def next_population(costs: list[float], spent: int, population: int, max_studies: int) -> int:
+    """Particles of the next generation within the budget: the full population, fewer if the studies
+    left do not pay for it, 0 (stop) when they pay for less than MIN_LAST_SHARE of it."""
+    affordable = int((max_studies - spent) / predicted_cost(costs))
+    if affordable >= population:
+        return population
+    return affordable if affordable >= MIN_LAST_SHARE * population else 0
+
+
+def _aborted_file(history: pyabc.History) -> Path:
+    """Where a generation stopped at the budget is recorded (pyabc's history keeps only finished ones)."""
+    return Path(history.db.split("///", 1)[-1] + ".aborted.json")
+
+
+def aborted_studies(history: pyabc.History) -> int:
+    """Studies of a generation stopped at the budget: spent, but not in the history."""
+    f = _aborted_file(history)
+    return int(json.loads(f.read_text())["studies"]) if f.exists() else 0
+
+
+def budget_spent(history: pyabc.History, population: int, max_studies: int) -> bool:
+    """Whether the studies left pay for no further generation."""
+    return aborted_studies(history) > 0 or next_population(
+        _costs(history), history.total_nr_simulations, population, max_studies) == 0
+
+
+def _costs(history: pyabc.History) -> list[float]:
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0]
+    return list(pops.samples / pops.particles)
+
+
+def run_within_budget(smc: pyabc.ABCSMC, population: int, max_studies: int, min_acceptance: float,
+                      generations: int) -> pyabc.History:
+    """pyabc's generation loop (ABCSMC.run) with the study budget kept before each generation."""
+    history = smc.history
+    try:
+        size = (population if history.max_t < 0 else
+                next_population(_costs(history), history.total_nr_simulations, population, max_studies))
+        if size == 0 or generations <= 0 or aborted_studies(history):
+            return history
+        t = smc.initialize_components_before_run(
+            minimum_epsilon=None, max_nr_populations=generations, min_acceptance_rate=min_acceptance,
+            max_total_nr_simulations=max_studies, max_walltime=None, min_eps_diff=0.0)
+        while size:
+            smc.population_size.nr_particles = size
+            left = max_studies - history.total_nr_simulations
+            if history.max_t >= 0:   # generation 0 always runs whole: a calibration has a posterior
+                smc.min_acceptance_rate = max(min_acceptance, size / max(left, 1))   # max_eval = size / this
+            result = smc.run_generation(t=t)
+            if not result["successful"]:
+                store.write_json(_aborted_file(history), {"generation": t, "studies": smc.sampler.nr_evaluations_})
+                print(f"  generation {t} stopped at the study budget after {smc.sampler.nr_evaluations_} "
+                      f"studies (not kept); the calibration ends with generation {t - 1}", flush=True)
+                break
+            if smc.check_terminate(t=t, acceptance_rate=result["acceptance_rate"]):
+                break
+            t += 1
+            size = next_population(_costs(history), history.total_nr_simulations, population, max_studies)
+        return history
+    finally:   # as ABCSMC.run does
+        history.done(end_time=dt.datetime.now())
+        smc.sampler.stop()
 
 
 def _no_generation_finished(db: Path) -> bool:
@@ -727,10 +810,12 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     summary = {
         "settings": asdict(settings), "model": model_version(), "run_dir": str(run_dir),
         "fitted": [t["name"] for t in calib], "inactive": inactive, "active_only": active_only,
-        "abc_studies": int(history.total_nr_simulations), "n_generations": int(history.max_t + 1),
-        "stop_reason": stop_reason(history, settings, settings.max_studies),
-        "holdout_studies": int(held_hist.total_nr_simulations),
-        "studies": int(history.total_nr_simulations + held_hist.total_nr_simulations)
+        "abc_studies": int(history.total_nr_simulations + aborted_studies(history)),
+        "n_generations": int(history.max_t + 1),
+        "stop_reason": stop_reason(history, settings, settings.population, settings.max_studies),
+        "holdout_studies": int(held_hist.total_nr_simulations + aborted_studies(held_hist)),
+        "studies": int(history.total_nr_simulations + held_hist.total_nr_simulations
+                       + aborted_studies(history) + aborted_studies(held_hist))
         + 3 * settings.predictive_runs + settings.point_runs,
         "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
@@ -759,10 +844,14 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     return summary
 
 
-def stop_reason(history: pyabc.History, settings: Settings, max_studies: int) -> str:
+def stop_reason(history: pyabc.History, settings: Settings, population: int, max_studies: int) -> str:
     gens = history.max_t + 1
-    if history.total_nr_simulations >= max_studies:
-        return f"study budget {max_studies} reached"
+    if aborted_studies(history):
+        return (f"study budget {max_studies} reached: generation {gens} cost more than predicted and was "
+                f"stopped at it ({aborted_studies(history)} studies, not kept)")
+    if budget_spent(history, population, max_studies):
+        return (f"study budget {max_studies} reached (the studies left would not pay for "
+                f"{MIN_LAST_SHARE:.0%} of the next generation)")
     if gens >= settings.max_generations:
         return f"{settings.max_generations} generations reached"
     return f"acceptance fell below {settings.min_acceptance} (tolerance at the simulation noise)"

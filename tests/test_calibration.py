@@ -148,9 +148,9 @@ def test_noise_kernel_is_poisson_for_counts_and_normal_otherwise():
 
 
 def test_default_budget_is_at_least_ten_thousand_studies():
-    """The main ABC and the hold-out each run at least their budget (pyabc stops after the generation
-    that reaches it), so the default calibration simulates at least their sum."""
-    assert calibrate.DEFAULT.max_studies + calibrate.DEFAULT.holdout_max_studies >= 10_000
+    """The main ABC and the hold-out each spend at most their budget, and fall short of it by less than
+    a quarter of a generation (about 1,000 studies at the main ABC's last generations)."""
+    assert calibrate.DEFAULT.max_studies + calibrate.DEFAULT.holdout_max_studies >= 10_500
     small = calibrate.scaled(calibrate.DEFAULT, 0.001)
     assert small.population == 4 and small.months_scale == 1.0
     assert calibrate.scaled(calibrate.DEFAULT, 0.5).max_studies == calibrate.DEFAULT.max_studies // 2
@@ -382,6 +382,34 @@ def test_a_history_killed_while_starting_starts_again_and_a_broken_one_is_a_clea
     assert broken.read_bytes().startswith(b"not a database")   # left as it was
 
 
+def test_the_next_generation_is_sized_to_the_studies_left():
+    """Cost per particle grows as the last two generations did; the generation that would overrun the
+    budget runs with the particles the rest pays for, none if that is under a quarter."""
+    assert calibrate.predicted_cost([]) == calibrate.FIRST_COST
+    assert calibrate.predicted_cost([2.0]) == 2.0 * calibrate.FIRST_COST
+    assert calibrate.predicted_cost([2.0, 3.0]) == pytest.approx(4.5)
+    assert calibrate.predicted_cost([3.0, 2.0]) == 2.0            # never predicted cheaper than the last
+    # session 9: 500 + 971 + 1,430 + 2,116 studies, then a 3,012 generation ran past the 8,000 budget
+    costs = [971 / 500, 1430 / 500, 2116 / 500]
+    assert calibrate.next_population(costs[:2], 2901, 500, 8000) == 500
+    n = calibrate.next_population(costs, 5017, 500, 8000)
+    assert n == int((8000 - 5017) / calibrate.predicted_cost(costs)) and 400 < n < 500
+    assert calibrate.next_population(costs, 7900, 500, 8000) == 0   # 100 studies: ~20 particles
+    assert calibrate.next_population([], 0, 500, 100) == 0
+
+
+def test_the_study_budget_holds_within_a_generation_and_a_continued_run_agrees(tmp_path):
+    settings = replace(calibrate.DEFAULT, max_generations=40, seed=1)
+    whole = calibrate.abc_smc(_OneParameterToy(), tmp_path / "whole.db", settings, population=20,
+                              max_studies=400, workers=1)
+    spent = whole.total_nr_simulations + calibrate.aborted_studies(whole)
+    assert 300 < spent <= 400 and calibrate.budget_spent(whole, 20, 400)   # single core: exactly at most
+    assert "study budget 400 reached" in calibrate.stop_reason(whole, settings, 20, 400)
+    again = calibrate.abc_smc(_OneParameterToy(), tmp_path / "whole.db", settings, population=20,
+                              max_studies=400, workers=1)   # nothing left to pay for: unchanged
+    assert again.total_nr_simulations == whole.total_nr_simulations and again.max_t == whole.max_t
+
+
 def test_report_warns_of_degenerate_weights():
     gens = pd.DataFrame({"t": [0, 1, 2], "particles": [60] * 3, "ess": [60.0, 30.0, 2.0]})
     gens["ess_share"] = gens.ess / gens.particles
@@ -399,7 +427,7 @@ def test_stochastic_acceptor_runs_with_the_noise_kernels(tmp_path, spec):
                                        "lastage_rate_multiplier": {"low": 1.0, "high": 6.0, "log": True}})
     settings = calibrate.Settings(acceptor="stochastic", max_generations=2)
     history = calibrate.abc_smc(calibrate.StudyModel(sim.Params(), prior, design, targets),
-                                tmp_path / "h.db", settings, population=8, max_studies=40, workers=1)
+                                tmp_path / "h.db", settings, population=8, max_studies=400, workers=1)
     assert history.max_t >= 1
     theta, w = calibrate.final_sample(history, prior)
     assert theta.shape == (len(w), 2) and np.isclose(w.sum(), 1)

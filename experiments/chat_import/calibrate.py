@@ -176,7 +176,8 @@ def fit_case(observed: dict, days: int, start: sim.Params, run_dir: Path, settin
     fit = CaseFit(start, days, Path(sample), post, table, pd.DataFrame(), pd.DataFrame(),
                   int(history.total_nr_simulations), int(history.max_t) + 1,
                   float(history.get_all_populations().epsilon.iloc[-1]),
-                  six_case.stop_reason(history, settings.abc(), settings.max_simulations))
+                  six_case.stop_reason(history, settings.abc(), settings.population,
+                                      settings.max_simulations))
     fit.predictive, fit.predictive_runs = predictive_check(fit, observed, settings)
     return fit
 
