@@ -440,10 +440,18 @@ def aborted_studies(history: pyabc.History) -> int:
     return int(json.loads(f.read_text())["studies"]) if f.exists() else 0
 
 
+def next_size(history: pyabc.History, population: int, max_studies: int) -> int:
+    """Particles of the history's next generation (generation 0 always whole; none after an abort)."""
+    if history.max_t < 0:
+        return population
+    if aborted_studies(history):
+        return 0
+    return next_population(_costs(history), history.total_nr_simulations, population, max_studies)
+
+
 def budget_spent(history: pyabc.History, population: int, max_studies: int) -> bool:
     """Whether the studies left pay for no further generation."""
-    return aborted_studies(history) > 0 or next_population(
-        _costs(history), history.total_nr_simulations, population, max_studies) == 0
+    return next_size(history, population, max_studies) == 0
 
 
 def _costs(history: pyabc.History) -> list[float]:
@@ -457,9 +465,8 @@ def run_within_budget(smc: pyabc.ABCSMC, population: int, max_studies: int, min_
     """pyabc's generation loop (ABCSMC.run) with the study budget kept before each generation."""
     history = smc.history
     try:
-        size = (population if history.max_t < 0 else
-                next_population(_costs(history), history.total_nr_simulations, population, max_studies))
-        if size == 0 or generations <= 0 or aborted_studies(history):
+        size = next_size(history, population, max_studies)
+        if size == 0 or generations <= 0:
             return history
         t = smc.initialize_components_before_run(
             minimum_epsilon=None, max_nr_populations=generations, min_acceptance_rate=min_acceptance,
@@ -478,7 +485,7 @@ def run_within_budget(smc: pyabc.ABCSMC, population: int, max_studies: int, min_
             if smc.check_terminate(t=t, acceptance_rate=result["acceptance_rate"]):
                 break
             t += 1
-            size = next_population(_costs(history), history.total_nr_simulations, population, max_studies)
+            size = next_size(history, population, max_studies)
         return history
     finally:   # as ABCSMC.run does
         history.done(end_time=dt.datetime.now())
