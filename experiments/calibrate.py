@@ -233,7 +233,9 @@ class Settings:
     transition: str = "independent"    # proposal kernel, one of TRANSITIONS (docs/calibration.md: Weights)
     defensive: float = 0.0             # share of proposals from the prior (DefensiveTransition; 0: none)
     predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
-    point_runs: int = 20               # studies at the point preset (posterior mean)
+    point_candidates: int = 16         # posterior points tried for the point preset (choose_point)
+    point_trials: int = 10             # studies per candidate point
+    point_runs: int = 20               # fresh studies at the chosen point preset (its predictive check)
     holdout: str = "lastage"           # the case whose targets the hold-out calibration leaves out
     holdout_population: int = 200
     holdout_max_studies: int = 2_000
@@ -248,6 +250,7 @@ class Settings:
 # Distance).
 DEFAULT = Settings(defensive=0.2, scales="sd")
 QUICK = replace(DEFAULT, population=10, max_studies=60, max_generations=3, predictive_runs=6, point_runs=2,
+                point_candidates=3, point_trials=2,
                 holdout_population=6, holdout_max_studies=12, months_scale=0.2)
 
 
@@ -610,6 +613,36 @@ def _resample(rng: np.random.Generator, theta: np.ndarray, w: np.ndarray, size: 
     return theta[rng.choice(len(w), size=size, p=w)]
 
 
+def point_candidates(theta: np.ndarray, w: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Points the preset may be: the posterior mean, the weighted median, then distinct particles
+    drawn by weight (as many as there are, up to ``size`` in all)."""
+    median = [weighted_quantile(theta[:, j], w, [0.5])[0] for j in range(theta.shape[1])]
+    distinct = np.flatnonzero(w > 0)
+    picks = rng.choice(distinct, size=min(max(size - 2, 0), len(distinct)), replace=False,
+                       p=w[distinct] / w[distinct].sum())
+    return np.vstack([w @ theta, median, theta[picks]])[:max(size, 1)]
+
+
+def mean_sq_distance(targets: list[dict], stats: np.ndarray) -> np.ndarray:
+    """The ABC's distance, squared, in each target's sd, averaged over the studies (last axis but one);
+    an unmeasurable value counts as a NAN_MISS-sd miss, as in the calibration."""
+    value = np.array([t["value"] for t in targets], dtype=float)
+    sd = np.array([t["sd"] for t in targets], dtype=float)
+    miss = np.where(np.isnan(stats), NAN_MISS, (stats - value) / sd)
+    return (miss ** 2).sum(axis=-1).mean(axis=-1)
+
+
+def choose_point(base: sim.Params, prior: Prior, design: Design, targets: list[dict], candidates: np.ndarray,
+                 trials: int, rng: np.random.Generator, executor) -> tuple[int, np.ndarray]:
+    """The candidate whose studies, with the carried parameters at their defaults (as the preset runs),
+    come closest to the targets on average: (its index, every candidate's mean squared distance).
+    The posterior mean alone is a poor point when the posterior is wide and the model nonlinear
+    (docs/calibration.md: The point preset)."""
+    stats = predictive(base, prior, design, targets, np.repeat(candidates, trials, axis=0), rng, executor)
+    fit = mean_sq_distance(targets, stats.reshape(len(candidates), trials, len(targets)))
+    return int(np.argmin(fit)), fit
+
+
 # -- outputs -------------------------------------------------------------------------------------------
 def model_version() -> str:
     """The commit the model was calibrated at (and whether sim/ had uncommitted changes)."""
@@ -658,12 +691,14 @@ def header(summary: dict, table: pd.DataFrame, carried: Prior, what: str) -> lis
     return lines
 
 
-def write_preset(path: Path, table: pd.DataFrame, summary: dict, carried: Prior) -> dict[str, float]:
-    """The point calibration: a mapping parameter -> posterior mean, with a provenance header."""
-    model = table[table.kind == "model"]
-    values = {r.parameter: _round(r.mean) for r in model.itertuples()}
+def write_preset(path: Path, table: pd.DataFrame, point: np.ndarray, summary: dict,
+                 carried: Prior) -> dict[str, float]:
+    """The point calibration: a mapping parameter -> its value at ``point`` (choose_point), with a
+    provenance header."""
+    values = {r.parameter: _round(x) for r, x in zip(table.itertuples(), point) if r.kind == "model"}
     sim.Params().replace(**values)  # validates
-    lines = header(summary, table, carried, "Point calibration (posterior means)")
+    lines = header(summary, table, carried, "Point calibration (the posterior point that fits best)")
+    lines.insert(-1, f"# The point: {point_text(summary)}.")
     store.atomic_write(path, lambda p: p.write_text("\n".join(lines + [f"{k}: {v}" for k, v in values.items()])
                                                     + "\n"))
     return values
@@ -793,7 +828,9 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     with process_pool(workers) as executor:
         pred = predictive(base, prior, design, measured, _resample(rng, theta, w, settings.predictive_runs),
                           rng, executor, carried)
-        point = predictive(base, prior, design, measured, np.tile(w @ theta, (settings.point_runs, 1)),
+        candidates = point_candidates(theta, w, rng, settings.point_candidates)
+        best, fit = choose_point(base, prior, design, calib, candidates, settings.point_trials, rng, executor)
+        point = predictive(base, prior, design, measured, np.tile(candidates[best], (settings.point_runs, 1)),
                            rng, executor)
         prior_pred = predictive(base, prior, design, measured, prior.sample(rng, settings.predictive_runs),
                                 rng, executor, carried)
@@ -823,7 +860,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         "holdout_studies": int(held_hist.total_nr_simulations + aborted_studies(held_hist)),
         "studies": int(history.total_nr_simulations + held_hist.total_nr_simulations
                        + aborted_studies(history) + aborted_studies(held_hist))
-        + 3 * settings.predictive_runs + settings.point_runs,
+        + 3 * settings.predictive_runs + settings.point_runs + len(candidates) * settings.point_trials,
         "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
         "population": int(gens.particles.iloc[-1]),   # as run (a continued run keeps its first size)
@@ -831,7 +868,12 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
     summary["elapsed_minutes"] = (time.time() - start) / 60
     # from the history's own wall times, so a continued run reports the rate of all its sessions
     summary["studies_per_second"] = float(gens.studies.sum() / max(gens.wall_time.astype(float).sum(), 1e-9))
-    summary["values"] = write_preset(run_dir / "calibrated.yaml", post, summary, carried)
+    summary["point"] = {"chosen": ["the posterior mean", "the posterior median"][best] if best < 2
+                        else "a posterior particle",
+                        "candidates": len(candidates), "trials": settings.point_trials,
+                        "distance": float(np.sqrt(fit[best])), "mean_distance": float(np.sqrt(fit[0])),
+                        "median_distance": float(np.sqrt(fit[1])) if len(fit) > 1 else None}
+    summary["values"] = write_preset(run_dir / "calibrated.yaml", post, candidates[best], summary, carried)
     posterior.write_sample(run_dir / "posterior.csv", prior, theta, w, carried, rng,
                            header(summary, post, carried, "Posterior sample (weighted particles)"))
     post.to_csv(run_dir / "posterior_summary.csv", index=False)
@@ -893,6 +935,13 @@ def _reach_lines(ppc: pd.DataFrame, runs: int) -> list[str]:
             "until the model can reach it (docs/calibration.md: Reach)."]
 
 
+def point_text(summary: dict) -> str:
+    p = summary["point"]
+    return (f"{p['chosen']}, the closest of {p['candidates']} posterior points to the targets in "
+            f"{p['trials']} studies each: rms distance {p['distance']:.2f} sd, the posterior mean's "
+            f"{p['mean_distance']:.2f}")
+
+
 def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFrame,
            holdout: pd.DataFrame, gens: pd.DataFrame, held_names: list[str],
            recovery: dict | None) -> str:
@@ -938,7 +987,7 @@ def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFr
         _md(corr) if len(corr) else "None: no pair of parameters is traded off against each other.", "",
         "## Posterior predictive check", "",
         f"{s['predictive_runs']} studies with parameters drawn from the posterior, and {s['point_runs']} at "
-        "the point preset (posterior mean). A point target is *met* when it lies inside the central 90% "
+        f"the point preset ({point_text(summary)}). A point target is *met* when it lies inside the central 90% "
         "of simulated values; a range target when the simulated median lies in the range.", "",
         f"- Calibration targets met: {int(fitted.met.sum())} of {len(fitted)}"
         + (f"; **not met: {', '.join(fitted[~fitted.met].target)}**" if (~fitted.met).any() else ""),
