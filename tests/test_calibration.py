@@ -410,6 +410,37 @@ def test_the_study_budget_holds_within_a_generation_and_a_continued_run_agrees(t
     assert again.total_nr_simulations == whole.total_nr_simulations and again.max_t == whole.max_t
 
 
+def test_point_candidates_are_the_mean_the_median_then_distinct_weighted_particles():
+    theta = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 5.0], [9.0, 9.0]])
+    w = np.array([0.2, 0.5, 0.3, 0.0])
+    c = calibrate.point_candidates(theta, w, np.random.default_rng(0), 5)
+    np.testing.assert_allclose(c[0], w @ theta)
+    np.testing.assert_allclose(c[1], [calibrate.weighted_quantile(theta[:, j], w, [0.5])[0] for j in (0, 1)])
+    particles = c[2:]
+    assert len(particles) == 3 and len({tuple(r) for r in particles}) == 3   # every particle of weight > 0, once
+    assert [9.0, 9.0] not in particles.tolist()
+    assert len(calibrate.point_candidates(theta, w, np.random.default_rng(0), 1)) == 1   # the mean alone
+
+
+def test_the_point_preset_is_the_candidate_closest_to_the_targets(monkeypatch):
+    targets = [{"name": "a", "value": 0.3, "sd": 0.1}, {"name": "b", "value": 10.0, "sd": 2.0}]
+
+    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None):
+        assert carried is None                       # the preset runs with the carried at their defaults
+        noise = rng.normal(0, 0.01, (len(theta), 2))
+        return np.column_stack([theta[:, 0], 20 * theta[:, 1]]) + noise
+
+    monkeypatch.setattr(calibrate, "predictive", fake_predictive)
+    candidates = np.array([[0.9, 0.5], [0.5, 0.5], [0.31, 0.52], [0.3, np.nan]])
+    best, fit = calibrate.choose_point(None, None, None, targets, candidates, 4, np.random.default_rng(1), None)
+    assert best == 2
+    assert fit[2] < fit[1] < fit[0]
+    # an unmeasurable target counts as a NAN_MISS-sd miss, as in the ABC
+    assert fit[3] == pytest.approx(calibrate.NAN_MISS ** 2, rel=0.01)
+    np.testing.assert_allclose(calibrate.mean_sq_distance(targets, np.array([[[0.4, 12.0], [0.3, 10.0]]])),
+                               [(1 + 1) / 2])
+
+
 def test_report_warns_of_degenerate_weights():
     gens = pd.DataFrame({"t": [0, 1, 2], "particles": [60] * 3, "ess": [60.0, 30.0, 2.0]})
     gens["ess_share"] = gens.ess / gens.particles
