@@ -235,6 +235,7 @@ class Settings:
     predictive_runs: int = 100         # studies from the posterior (posterior predictive check)
     point_candidates: int = 16         # posterior points tried for the point preset (choose_point)
     point_trials: int = 10             # studies per candidate point
+    point_steps: int = 9               # posterior quantiles tried per learnt parameter (refine_point)
     point_runs: int = 20               # fresh studies at the chosen point preset (its predictive check)
     holdout: str = "lastage"           # the case whose targets the hold-out calibration leaves out
     holdout_population: int = 200
@@ -250,7 +251,7 @@ class Settings:
 # Distance).
 DEFAULT = Settings(defensive=0.2, scales="sd")
 QUICK = replace(DEFAULT, population=10, max_studies=60, max_generations=3, predictive_runs=6, point_runs=2,
-                point_candidates=3, point_trials=2,
+                point_candidates=3, point_trials=2, point_steps=2,
                 holdout_population=6, holdout_max_studies=12, months_scale=0.2)
 
 
@@ -643,6 +644,22 @@ def choose_point(base: sim.Params, prior: Prior, design: Design, targets: list[d
     return int(np.argmin(fit)), fit
 
 
+def refine_point(base: sim.Params, prior: Prior, design: Design, targets: list[dict], point: np.ndarray,
+                 theta: np.ndarray, w: np.ndarray, learnt: list[int], steps: int, trials: int,
+                 rng: np.random.Generator, executor) -> tuple[np.ndarray, float]:
+    """``point`` moved, one learnt parameter at a time (those the posterior narrows), to whichever of
+    ``steps`` posterior quantiles between its 5% and 95% (or where it is) fits the targets best, the
+    others held: the best point inside the posterior's support along the directions the data inform.
+    Returns the point and its mean squared distance."""
+    fit = np.array([np.inf])
+    for j in learnt:
+        grid = np.tile(point, (steps + 1, 1))
+        grid[1:, j] = weighted_quantile(theta[:, j], w, np.linspace(0.05, 0.95, steps))
+        best, fit_j = choose_point(base, prior, design, targets, grid, trials, rng, executor)
+        point, fit = grid[best], fit_j[[best]]
+    return point, float(fit[0])
+
+
 # -- outputs -------------------------------------------------------------------------------------------
 def model_version() -> str:
     """The commit the model was calibrated at (and whether sim/ had uncommitted changes)."""
@@ -830,7 +847,10 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
                           rng, executor, carried)
         candidates = point_candidates(theta, w, rng, settings.point_candidates)
         best, fit = choose_point(base, prior, design, calib, candidates, settings.point_trials, rng, executor)
-        point = predictive(base, prior, design, measured, np.tile(candidates[best], (settings.point_runs, 1)),
+        learnt = [j for j, r in enumerate(post.itertuples()) if r.width_ratio < WEAK]
+        chosen, refined_fit = refine_point(base, prior, design, calib, candidates[best], theta, w, learnt,
+                                           settings.point_steps, settings.point_trials, rng, executor)
+        point = predictive(base, prior, design, measured, np.tile(chosen, (settings.point_runs, 1)),
                            rng, executor)
         prior_pred = predictive(base, prior, design, measured, prior.sample(rng, settings.predictive_runs),
                                 rng, executor, carried)
@@ -860,7 +880,8 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         "holdout_studies": int(held_hist.total_nr_simulations + aborted_studies(held_hist)),
         "studies": int(history.total_nr_simulations + held_hist.total_nr_simulations
                        + aborted_studies(history) + aborted_studies(held_hist))
-        + 3 * settings.predictive_runs + settings.point_runs + len(candidates) * settings.point_trials,
+        + 3 * settings.predictive_runs + settings.point_runs
+        + (len(candidates) + len(learnt) * (settings.point_steps + 1)) * settings.point_trials,
         "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
         "population": int(gens.particles.iloc[-1]),   # as run (a continued run keeps its first size)
@@ -872,8 +893,10 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
                         else "a posterior particle",
                         "candidates": len(candidates), "trials": settings.point_trials,
                         "distance": float(np.sqrt(fit[best])), "mean_distance": float(np.sqrt(fit[0])),
-                        "median_distance": float(np.sqrt(fit[1])) if len(fit) > 1 else None}
-    summary["values"] = write_preset(run_dir / "calibrated.yaml", post, candidates[best], summary, carried)
+                        "median_distance": float(np.sqrt(fit[1])) if len(fit) > 1 else None,
+                        "refined": {prior.names[j]: [float(candidates[best][j]), float(chosen[j])] for j in learnt},
+                        "refined_distance": float(np.sqrt(refined_fit)) if learnt else None}
+    summary["values"] = write_preset(run_dir / "calibrated.yaml", post, chosen, summary, carried)
     posterior.write_sample(run_dir / "posterior.csv", prior, theta, w, carried, rng,
                            header(summary, post, carried, "Posterior sample (weighted particles)"))
     post.to_csv(run_dir / "posterior_summary.csv", index=False)
@@ -939,7 +962,10 @@ def point_text(summary: dict) -> str:
     p = summary["point"]
     return (f"{p['chosen']}, the closest of {p['candidates']} posterior points to the targets in "
             f"{p['trials']} studies each: rms distance {p['distance']:.2f} sd, the posterior mean's "
-            f"{p['mean_distance']:.2f}")
+            f"{p['mean_distance']:.2f}"
+            + (("; then moved along each learnt parameter's posterior quantiles ("
+                + ", ".join(f"{n} {a:.4g} -> {b:.4g}" for n, (a, b) in p["refined"].items())
+                + f"): rms distance {p['refined_distance']:.2f} sd") if p.get("refined") else ""))
 
 
 def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFrame,

@@ -441,6 +441,26 @@ def test_the_point_preset_is_the_candidate_closest_to_the_targets(monkeypatch):
                                [(1 + 1) / 2])
 
 
+def test_the_point_is_refined_along_a_learnt_parameter_within_its_posterior(monkeypatch):
+    targets = [{"name": "a", "value": 0.3, "sd": 0.05}, {"name": "b", "value": 10.0, "sd": 2.0}]
+
+    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None):
+        return np.column_stack([theta[:, 0], 20 * theta[:, 1]]) + rng.normal(0, 0.005, (len(theta), 2))
+
+    monkeypatch.setattr(calibrate, "predictive", fake_predictive)
+    rng = np.random.default_rng(2)
+    theta = np.column_stack([rng.uniform(0.2, 0.8, 500), rng.uniform(0.4, 0.6, 500)])
+    w = np.full(500, 1 / 500)
+    start = np.array([0.7, 0.55])
+    point, fit = calibrate.refine_point(None, None, None, targets, start, theta, w, [0], 9, 4, rng, None)
+    assert point[1] == 0.55                                   # only the learnt parameter moves
+    assert abs(point[0] - 0.3) < 0.05 and point[0] >= np.quantile(theta[:, 0], 0.04)   # inside the posterior
+    assert fit < calibrate.mean_sq_distance(targets, fake_predictive(None, None, None, targets,
+                                                                     np.tile(start, (4, 1)), rng, None))
+    same, _ = calibrate.refine_point(None, None, None, targets, start, theta, w, [], 9, 4, rng, None)
+    np.testing.assert_array_equal(same, start)                # nothing learnt: the point stays
+
+
 def test_report_warns_of_degenerate_weights():
     gens = pd.DataFrame({"t": [0, 1, 2], "particles": [60] * 3, "ess": [60.0, 30.0, 2.0]})
     gens["ess_share"] = gens.ess / gens.particles
