@@ -173,7 +173,9 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     run_dir = tmp_path / "run"
     db = run_dir / "history.db"
     # a study budget that leaves room for generations after the first, whatever the first one took
-    budget = ["--quick", "--workers", "1", "--max-studies", "80", "--run-dir", str(run_dir)]
+    # (at 80 a second generation that cost more than predicted was stopped at the budget, leaving
+    # nothing to continue; quick mode's 3 generations bound the run)
+    budget = ["--quick", "--workers", "1", "--max-studies", "400", "--run-dir", str(run_dir)]
     cmd = [sys.executable, "-m", "experiments.calibrate", *budget]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
