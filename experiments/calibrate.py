@@ -162,15 +162,17 @@ def _study_job(job) -> list[float]:
 
 
 def predictive(base, prior: Prior, design: Design, targets: list[dict], theta: np.ndarray,
-               rng: np.random.Generator, executor, carried: Prior | None = None) -> np.ndarray:
+               rng: np.random.Generator, executor, carried: Prior | None = None,
+               seeds: np.ndarray | None = None) -> np.ndarray:
     """Studies at each row of ``theta`` (natural units): shape (rows, targets). With ``carried``,
     each row also draws those parameters from their prior (as the calibration's studies do);
-    without, they stay at the base parameters' values (as in the point preset)."""
+    without, they stay at the base parameters' values (as in the point preset). ``seeds``: one per
+    row (default: drawn from ``rng``)."""
     names = prior.names
     if carried is not None and carried.names:
         names += carried.names
         theta = np.hstack([theta, carried.sample(rng, len(theta))])
-    seeds = rng.integers(0, 2**31 - 1, len(theta))
+    seeds = rng.integers(0, 2**31 - 1, len(theta)) if seeds is None else seeds
     jobs = [(base, names, design, targets, tuple(row), int(s)) for row, s in zip(theta, seeds)]
     mapper = executor.map if executor else map
     return np.array(list(mapper(_study_job, jobs)), dtype=float).reshape(len(jobs), len(targets))
@@ -637,9 +639,12 @@ def choose_point(base: sim.Params, prior: Prior, design: Design, targets: list[d
                  trials: int, rng: np.random.Generator, executor) -> tuple[int, np.ndarray]:
     """The candidate whose studies, with the carried parameters at their defaults (as the preset runs),
     come closest to the targets on average: (its index, every candidate's mean squared distance).
-    The posterior mean alone is a poor point when the posterior is wide and the model nonlinear
-    (docs/calibration.md: The point preset)."""
-    stats = predictive(base, prior, design, targets, np.repeat(candidates, trials, axis=0), rng, executor)
+    Every candidate runs on the same ``trials`` seeds (common random numbers), so they differ by their
+    parameters, not by their dice. The posterior mean alone is a poor point when the posterior is
+    wide and the model nonlinear (docs/calibration.md: The point preset)."""
+    seeds = np.tile(rng.integers(0, 2**31 - 1, trials), len(candidates))
+    stats = predictive(base, prior, design, targets, np.repeat(candidates, trials, axis=0), rng, executor,
+                       seeds=seeds)
     fit = mean_sq_distance(targets, stats.reshape(len(candidates), trials, len(targets)))
     return int(np.argmin(fit)), fit
 

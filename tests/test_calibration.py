@@ -427,8 +427,10 @@ def test_point_candidates_are_the_mean_the_median_then_distinct_weighted_particl
 def test_the_point_preset_is_the_candidate_closest_to_the_targets(monkeypatch):
     targets = [{"name": "a", "value": 0.3, "sd": 0.1}, {"name": "b", "value": 10.0, "sd": 2.0}]
 
-    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None):
+    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None, seeds=None):
         assert carried is None                       # the preset runs with the carried at their defaults
+        by_candidate = seeds.reshape(-1, 4)          # common random numbers: every candidate, the same seeds
+        assert (by_candidate == by_candidate[0]).all() and len(set(by_candidate[0])) == 4
         noise = rng.normal(0, 0.01, (len(theta), 2))
         return np.column_stack([theta[:, 0], 20 * theta[:, 1]]) + noise
 
@@ -446,7 +448,7 @@ def test_the_point_preset_is_the_candidate_closest_to_the_targets(monkeypatch):
 def test_the_point_is_refined_along_a_learnt_parameter_within_its_posterior(monkeypatch):
     targets = [{"name": "a", "value": 0.3, "sd": 0.05}, {"name": "b", "value": 10.0, "sd": 2.0}]
 
-    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None):
+    def fake_predictive(base, prior, design, targets_, theta, rng, executor, carried=None, seeds=None):
         return np.column_stack([theta[:, 0], 20 * theta[:, 1]]) + rng.normal(0, 0.005, (len(theta), 2))
 
     monkeypatch.setattr(calibrate, "predictive", fake_predictive)
