@@ -651,18 +651,20 @@ def choose_point(base: sim.Params, prior: Prior, design: Design, targets: list[d
 
 def refine_point(base: sim.Params, prior: Prior, design: Design, targets: list[dict], point: np.ndarray,
                  theta: np.ndarray, w: np.ndarray, learnt: list[int], steps: int, trials: int,
-                 rng: np.random.Generator, executor) -> tuple[np.ndarray, float]:
+                 rng: np.random.Generator, executor) -> tuple[np.ndarray, dict[int, list[float]]]:
     """``point`` moved, one learnt parameter at a time (those the posterior narrows), to whichever of
     ``steps`` posterior quantiles between its 5% and 95% (or where it is) fits the targets best, the
     others held: the best point inside the posterior's support along the directions the data inform.
-    Returns the point and its mean squared distance."""
-    fit = np.array([np.inf])
+    Returns the point and, per learnt parameter, [from, to, rms distance before, after] (one set of
+    seeds per parameter)."""
+    moves = {}
     for j in learnt:
         grid = np.tile(point, (steps + 1, 1))
         grid[1:, j] = weighted_quantile(theta[:, j], w, np.linspace(0.05, 0.95, steps))
-        best, fit_j = choose_point(base, prior, design, targets, grid, trials, rng, executor)
-        point, fit = grid[best], fit_j[[best]]
-    return point, float(fit[0])
+        best, fit = choose_point(base, prior, design, targets, grid, trials, rng, executor)
+        moves[j] = [float(point[j]), float(grid[best, j]), float(np.sqrt(fit[0])), float(np.sqrt(fit[best]))]
+        point = grid[best]
+    return point, moves
 
 
 # -- outputs -------------------------------------------------------------------------------------------
@@ -853,7 +855,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         candidates = point_candidates(theta, w, rng, settings.point_candidates)
         best, fit = choose_point(base, prior, design, calib, candidates, settings.point_trials, rng, executor)
         learnt = [j for j, r in enumerate(post.itertuples()) if r.width_ratio < WEAK]
-        chosen, refined_fit = refine_point(base, prior, design, calib, candidates[best], theta, w, learnt,
+        chosen, moves = refine_point(base, prior, design, calib, candidates[best], theta, w, learnt,
                                            settings.point_steps, settings.point_trials, rng, executor)
         point = predictive(base, prior, design, measured, np.tile(chosen, (settings.point_runs, 1)),
                            rng, executor)
@@ -889,7 +891,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         + (len(candidates) + len(learnt) * (settings.point_steps + 1)) * settings.point_trials,
         "abc_minutes": abc_minutes, "cpu_minutes": _cpu_minutes(),
         "generations": gens.to_dict(orient="records"), "carried": list(carried.names),
-        "population": int(gens.particles.iloc[-1]),   # as run (a continued run keeps its first size)
+        "population": int(gens.particles.iloc[0]),   # as run (a continued run keeps its first size)
     }
     summary["elapsed_minutes"] = (time.time() - start) / 60
     # from the history's own wall times, so a continued run reports the rate of all its sessions
@@ -899,8 +901,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
                         "candidates": len(candidates), "trials": settings.point_trials,
                         "distance": float(np.sqrt(fit[best])), "mean_distance": float(np.sqrt(fit[0])),
                         "median_distance": float(np.sqrt(fit[1])) if len(fit) > 1 else None,
-                        "refined": {prior.names[j]: [float(candidates[best][j]), float(chosen[j])] for j in learnt},
-                        "refined_distance": float(np.sqrt(refined_fit)) if learnt else None}
+                        "refined": {prior.names[j]: m for j, m in moves.items()}}
     summary["values"] = write_preset(run_dir / "calibrated.yaml", post, chosen, summary, carried)
     posterior.write_sample(run_dir / "posterior.csv", prior, theta, w, carried, rng,
                            header(summary, post, carried, "Posterior sample (weighted particles)"))
@@ -968,9 +969,9 @@ def point_text(summary: dict) -> str:
     return (f"{p['chosen']}, the closest of {p['candidates']} posterior points to the targets in "
             f"{p['trials']} studies each: rms distance {p['distance']:.2f} sd, the posterior mean's "
             f"{p['mean_distance']:.2f}"
-            + (("; then moved along each learnt parameter's posterior quantiles ("
-                + ", ".join(f"{n} {a:.4g} -> {b:.4g}" for n, (a, b) in p["refined"].items())
-                + f"): rms distance {p['refined_distance']:.2f} sd") if p.get("refined") else ""))
+            + ("; then moved along each learnt parameter's posterior quantiles: "
+               + ", ".join(f"{n} {a:.4g} -> {b:.4g} (rms distance {da:.2f} -> {db:.2f} sd on the same seeds)"
+                           for n, (a, b, da, db) in p["refined"].items()) if p.get("refined") else ""))
 
 
 def report(summary: dict, post: pd.DataFrame, corr: pd.DataFrame, ppc: pd.DataFrame,

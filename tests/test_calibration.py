@@ -456,11 +456,11 @@ def test_the_point_is_refined_along_a_learnt_parameter_within_its_posterior(monk
     theta = np.column_stack([rng.uniform(0.2, 0.8, 500), rng.uniform(0.4, 0.6, 500)])
     w = np.full(500, 1 / 500)
     start = np.array([0.7, 0.55])
-    point, fit = calibrate.refine_point(None, None, None, targets, start, theta, w, [0], 9, 4, rng, None)
+    point, moves = calibrate.refine_point(None, None, None, targets, start, theta, w, [0], 9, 4, rng, None)
     assert point[1] == 0.55                                   # only the learnt parameter moves
     assert abs(point[0] - 0.3) < 0.05 and point[0] >= np.quantile(theta[:, 0], 0.04)   # inside the posterior
-    assert fit < calibrate.mean_sq_distance(targets, fake_predictive(None, None, None, targets,
-                                                                     np.tile(start, (4, 1)), rng, None))
+    (before, after, d_before, d_after), = moves.values()
+    assert (before, after) == (0.7, point[0]) and d_after < d_before
     same, _ = calibrate.refine_point(None, None, None, targets, start, theta, w, [], 9, 4, rng, None)
     np.testing.assert_array_equal(same, start)                # nothing learnt: the point stays
 
