@@ -856,7 +856,7 @@ def run(settings: Settings, run_dir: Path, workers: int, active_only: bool = Fal
         best, fit = choose_point(base, prior, design, calib, candidates, settings.point_trials, rng, executor)
         learnt = [j for j, r in enumerate(post.itertuples()) if r.width_ratio < WEAK]
         chosen, moves = refine_point(base, prior, design, calib, candidates[best], theta, w, learnt,
-                                           settings.point_steps, settings.point_trials, rng, executor)
+                                     settings.point_steps, settings.point_trials, rng, executor)
         point = predictive(base, prior, design, measured, np.tile(chosen, (settings.point_runs, 1)),
                            rng, executor)
         prior_pred = predictive(base, prior, design, measured, prior.sample(rng, settings.predictive_runs),
