@@ -47,10 +47,12 @@ def synthetic_targets(base: sim.Params, names, design: Design, targets: list[dic
 
 
 def recover(base: sim.Params, prior: Prior, design: Design, targets: list[dict], settings: Settings,
-            n_sets: int, out: Path, workers: int = 1, seed: int = 1, carried: Prior | None = None) -> pd.DataFrame:
+            n_sets: int, out: Path, workers: int = 1, seed: int = 1, carried: Prior | None = None,
+            first: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Calibrate to ``n_sets`` synthetic target sets; one row per (set, parameter). ``carried``:
     parameters the truth draws from their prior too, and the calibration marginalises (as the
-    real one does)."""
+    real one does); ``first``: parameters fitted on their own first, to the targets named (as the
+    real calibration does, priors.yaml ``first:``)."""
     logging.getLogger("ABC").setLevel(logging.WARNING)
     rng = np.random.default_rng(seed)
     names = prior.names + (carried.names if carried is not None else ())
@@ -62,10 +64,17 @@ def recover(base: sim.Params, prior: Prior, design: Design, targets: list[dict],
         if synthetic is None:
             continue   # a target undefined at this truth (e.g. no reports): draw again
         start = time.time()
-        history = calibrate.abc_smc(StudyModel(base, prior, design, tuple(synthetic), carried), out / f"set-{k}.db",
-                                    replace(settings, seed=settings.seed + k), settings.population,
-                                    settings.max_studies, workers, label=f"set {k}")
-        theta, w = final_sample(history, prior)
+        set_rng = np.random.default_rng([seed, k])   # the first stage's and the combination's draws
+        with calibrate.process_pool(workers) as executor:
+            fits = calibrate.fit_first(base, prior, carried, design, synthetic, first or {}, settings, set_rng,
+                                       executor)
+        joint, own = prior.without([f.name for f in fits]), {n for f in fits for n in f.targets}
+        history = calibrate.abc_smc(StudyModel(base, joint, design, tuple(t for t in synthetic if t["name"] not in own),
+                                               carried, fits),
+                                    out / f"set-{k}.db", replace(settings, seed=settings.seed + k),
+                                    settings.population, settings.max_studies, workers, label=f"set {k}")
+        theta, w = final_sample(history, joint)
+        theta = calibrate.with_first(prior, joint, theta, fits, set_rng)
         z, zt = prior.to_z(theta), prior.to_z(truth)
         cov = np.atleast_2d(np.cov(z, rowvar=False, aweights=w))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -119,7 +128,7 @@ def report(summary: dict, params: pd.DataFrame, corr: pd.DataFrame) -> str:
         f"{summary['n_sets']} parameter sets drawn from the prior; for each, one simulated study gave "
         f"synthetic targets ({', '.join(summary['targets'])}) and an ABC-SMC calibration "
         f"(population {summary['population']}, at most {summary['studies_per_set']} studies) tried to find "
-        f"the truth again. Windows x{summary['months_scale']:g}. {summary['minutes']:.1f} min in all. Width ratio: posterior 90% interval / prior "
+        f"the truth again{first_text(summary)}. Windows x{summary['months_scale']:g}. {summary['minutes']:.1f} min in all. Width ratio: posterior 90% interval / prior "
         f"90% interval (z-space). *Recovered*: mean width ratio below {RECOVERED} and coverage of at "
         f"least {COVERAGE}; *overconfident*: narrower, but the intervals miss the truth too often (too few "
         "particles: the effective sample size is in the table); otherwise *not recovered*. A calibrated "
@@ -131,6 +140,12 @@ def report(summary: dict, params: pd.DataFrame, corr: pd.DataFrame) -> str:
           if params.mean_ess.min() < 50 else []),
         "## Posterior correlations (mean over sets, |r| >= 0.3): combinations the targets fix", "",
         md(corr) if len(corr) else "None.", ""])
+
+
+def first_text(summary: dict) -> str:
+    first = summary.get("first") or {}
+    return "".join(f", `{name}` fitted first to {', '.join(f'`{t}`' for t in targets)} alone, as the "
+                   "calibration does" for name, targets in first.items())
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -160,9 +175,11 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.time()
     print(f"recovery: {sets} sets, {len(prior.names)} parameters, {len(calib)} targets -> {out}", flush=True)
     carried = calibrate.load_prior(section=("carried",)).without(prior.names)
-    table = recover(sim.Params(), prior, design, calib, settings, sets, out, args.workers, args.seed, carried)
+    table = recover(sim.Params(), prior, design, calib, settings, sets, out, args.workers, args.seed, carried,
+                    calibrate.first_spec())
     params, corr = per_parameter(table), mean_correlations(table)
     summary = {"out": str(out), "n_sets": sets, "months_scale": settings.months_scale, "targets": [t["name"] for t in calib],
+               "first": calibrate.first_spec(),
                "population": settings.population, "studies_per_set": settings.max_studies,
                "minutes": (time.time() - start) / 60, "per_parameter": params.to_dict(orient="records"),
                "correlations": corr.to_dict(orient="records")}

@@ -203,10 +203,12 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
                                   before.reset_index(drop=True))   # continued, did not start over
     assert summary["n_generations"] == len(after)
     for name in ("report.md", "predictive_check.png", "posterior.png", "holdout.png", "calibrated.yaml",
-                 "posterior.csv", "posterior_summary.csv", "predictive_check.csv", "holdout.csv"):
+                 "posterior.csv", "posterior_summary.csv", "predictive_check.csv", "holdout.csv",
+                 "first_stage.csv", "first_stage.png"):
         assert (run_dir / name).exists(), name
     report = (run_dir / "report.md").read_text()
-    for section in ("Posterior predictive check", "Hold-out: calibrated without the Lastage targets",
+    for section in ("First stage: parameters fitted on their own", "Posterior predictive check",
+                    "Hold-out: calibrated without the Lastage targets",
                     "Recovery", "What the six cases do and do not tell us",
                     *(("Targets not used",) if AWAITING else ())):
         assert section in report, section
@@ -219,6 +221,12 @@ def test_quick_calibration_end_to_end_resumes_after_interruption(tmp_path):
     sim.Params().replace(**preset)
     assert set(preset) == {n for n in calibrate.load_prior().names if n in sim.params.FIELDS}
     assert "Carried forward, not calibrated" in text and "deterrence" in text
+    assert "# Fitted first, on its own" in text and "fear_baseline to feels_unsafe_national" in text
+    # the joint ABC left the first stage's targets out of its distance, and the parameter out of its prior
+    stored = pyabc.History(f"sqlite:///{db}", _id=1)
+    assert "feels_unsafe_national" not in stored.observed_sum_stat()
+    assert "fear_baseline" not in stored.get_distribution(m=0, t=stored.max_t)[0].columns
+    assert [f["parameter"] for f in summary["first"]] == ["fear_baseline"]
     table, w = posterior.load_sample(run_dir / "posterior.csv")
     carried = calibrate.load_prior(section=("carried",)).names
     assert set(table.columns) == set(preset) | set(carried) and np.isclose(w.sum(), 1)
@@ -600,6 +608,71 @@ def test_posterior_effects_show_sign_probability_drivers_and_flips():
 
 
 # -- recovery ------------------------------------------------------------------------------------------
+def _first_stage_studies(truth_z: float, rng: np.random.Generator, prior, grid: int, runs: int):
+    """Studies on a grid of a parameter that drives two statistics, one steeply and nonlinearly."""
+    z = np.repeat(np.linspace(prior.z_low[0], prior.z_high[0], grid), runs)
+    def stats(x):
+        return np.column_stack([x ** 2, 0.5 * x]) + rng.normal(0, [0.02, 0.05], size=(len(x), 2))
+    value = stats(np.array([truth_z]))[0]
+    targets = [{"name": "a", "value": value[0], "sd": 0.03}, {"name": "b", "value": value[1], "sd": 0.03}]
+    return z, stats(z), targets
+
+
+def test_the_first_stage_recovers_a_parameter_its_targets_depend_on_and_stays_calibrated():
+    """The synthetic likelihood on a grid: 90% intervals narrow far below the prior and cover the truth
+    about as often as they claim (20 truths), on statistics with noise that varies with the parameter."""
+    prior = calibrate.Prior.from_spec({"fear_baseline": {"low": 0.05, "high": 0.5}})
+    rng = np.random.default_rng(3)
+    covered, widths = [], []
+    for truth in rng.uniform(0.1, 0.45, 20):
+        z, stats, targets = _first_stage_studies(truth, rng, prior, 25, 16)
+        fit = calibrate.synthetic_fit(prior, z, stats, targets, ("a", "b"), 200)
+        lo, hi = fit.quantiles([0.05, 0.95])
+        covered.append(lo <= truth <= hi)
+        widths.append((hi - lo) / (0.9 * 0.45))
+        assert np.isclose(fit.mass.sum(), 1) and len(fit.table) == 200
+    assert np.mean(widths) < 0.5 and np.mean(covered) >= 0.75, (widths, covered)
+    draws = fit.sample(np.random.default_rng(0), 4000)
+    assert draws.min() >= 0.05 and draws.max() <= 0.5
+    assert abs(np.median(draws) - fit.quantiles([0.5])[0]) < 0.01   # draws follow the fitted density
+
+
+def test_the_joint_abc_draws_a_first_stage_parameter_from_its_fit(monkeypatch):
+    """A parameter fitted first is not proposed by pyabc: every study draws it from the fit, beside the
+    calibrated values and the carried draws, and the particles get it back from the fit."""
+    seen = []
+    monkeypatch.setattr(calibrate, "simulate_targets",
+                        lambda base, names, design, targets, theta, seed: seen.append(dict(zip(names, theta))) or [0.5])
+    prior = calibrate.Prior.from_spec({"dispatch_prob": {"low": 0.3, "high": 1.0},
+                                       "fear_baseline": {"low": 0.05, "high": 0.5}})
+    own = prior.without(["dispatch_prob"])
+    z, stats, targets = _first_stage_studies(0.3, np.random.default_rng(1), own, 25, 16)
+    fit = calibrate.synthetic_fit(own, z, stats, targets, ("a", "b"), 200)
+    joint = prior.without(["fear_baseline"])
+    model = calibrate.StudyModel(sim.Params(), joint, None, ({"name": "s", "value": 0.5, "sd": 0.1},), None, (fit,))
+    np.random.seed(0)
+    for _ in range(300):
+        model({"dispatch_prob": 0.6})
+    table = pd.DataFrame(seen)
+    lo, hi = fit.quantiles([0.05, 0.95])
+    assert list(table.columns) == ["dispatch_prob", "fear_baseline"] and (table.dispatch_prob == 0.6).all()
+    outside = 1 - table.fear_baseline.between(lo, hi).mean()   # 10% expected (sd 1.7% in 300 draws)
+    assert 0.04 < outside < 0.18 and table.fear_baseline.nunique() == 300
+    theta = calibrate.with_first(prior, joint, np.full((50, 1), 0.7), (fit,), np.random.default_rng(2))
+    assert theta.shape == (50, 2) and (theta[:, 0] == 0.7).all() and theta[:, 1].std() > 0
+
+
+def test_a_first_stage_naming_what_is_not_calibrated_is_a_clear_error():
+    prior = calibrate.Prior.from_spec({"dispatch_prob": {"low": 0.3, "high": 1.0}})
+    targets = [{"name": "s", "value": 0.5, "sd": 0.1}]
+    with pytest.raises(ValueError, match="'post_prob' is not a calibrated parameter"):
+        calibrate.fit_first(sim.Params(), prior, None, None, targets, {"post_prob": ["s"]}, calibrate.QUICK,
+                            np.random.default_rng(0), None)
+    with pytest.raises(ValueError, match="needs calibration targets"):
+        calibrate.fit_first(sim.Params(), prior, None, None, targets, {"dispatch_prob": ["nope"]},
+                            calibrate.QUICK, np.random.default_rng(0), None)
+
+
 def test_recovery_narrows_a_parameter_that_drives_a_target_by_construction(tmp_path, spec):
     """dispatch_prob decides the share of reports a unit goes to look at, call_112_prob the number of
     reports: both must be recovered, i.e. covered *and* narrower than the prior in every set."""
