@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -418,6 +419,33 @@ def test_the_study_budget_holds_within_a_generation_and_a_continued_run_agrees(t
     again = calibrate.abc_smc(_OneParameterToy(), tmp_path / "whole.db", settings, population=20,
                               max_studies=400, workers=1)   # nothing left to pay for: unchanged
     assert again.total_nr_simulations == whole.total_nr_simulations and again.max_t == whole.max_t
+
+
+class _StoppedSample:
+    def __init__(self, accepted):
+        self.ok, self.n_accepted = False, accepted
+
+
+def test_a_generation_stopped_at_the_budget_keeps_its_particles_if_they_are_a_quarter_of_the_population():
+    sampler = types.SimpleNamespace(sample_until_n_accepted=lambda n, simulate_one, t, **kw: _StoppedSample(t))
+    calibrate.keep_stopped_generations(sampler, population=20)   # a quarter: 5 particles
+    assert sampler.sample_until_n_accepted(10, None, 5, max_eval=30).ok          # 5 accepted: kept
+    assert not sampler.sample_until_n_accepted(10, None, 4, max_eval=30).ok      # 4: not kept
+
+
+def test_the_study_budget_is_spent_on_kept_generations(tmp_path):
+    """On the toy, budgets 330 and 400 stop a generation in the middle (the last generation costs more
+    than predicted): it ends exactly at the budget with the particles it has (11 and 19 of 20), and no
+    study is thrown away (before, both were aborted and their 98 and 168 studies lost)."""
+    settings = replace(calibrate.DEFAULT, max_generations=40, seed=1)
+    for budget in (330, 400):
+        history = calibrate.abc_smc(_OneParameterToy(), tmp_path / f"b{budget}.db", settings, population=20,
+                                    max_studies=budget, workers=1)
+        last = history.get_all_populations().particles.iloc[-1]
+        assert history.total_nr_simulations == budget and calibrate.aborted_studies(history) == 0
+        assert calibrate.MIN_LAST_SHARE * 20 <= last < 20
+        theta, w = calibrate.final_sample(history, _OneParameterToy().prior)
+        assert len(theta) == last and np.isclose(w.sum(), 1)
 
 
 def test_point_candidates_are_the_mean_the_median_then_distinct_weighted_particles():
