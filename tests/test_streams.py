@@ -14,7 +14,8 @@ SEED = 1   # a world whose first post comes after 56 situations (seed 3 posts at
 DAYS = 365
 # more situations, so more of them are seen and signalled; observing and posting at moderate rates,
 # so that the first post comes after a few situations (the test compares the draws before it)
-BUSY = dict(ambiguous_rate=30.0, observe_prob=0.3, ambiguous_suspicion_prob=0.1, post_prob=0.5)
+BUSY = dict(ambiguous_rate=30.0, observe_prob=0.3, ambiguous_suspicion_prob=0.1, post_prob=0.5,
+            feedback_prob=0.1)   # pinned low: police_feedback (always) must differ whatever the preset
 
 
 def _record(scenario: str, **overrides) -> dict[int, tuple]:
