@@ -4,6 +4,7 @@
     nice -n 10 python -m benchmarks.mutation police chat      # some of them
     nice -n 10 python -m benchmarks.mutation --sample 40      # a random sample of each module's mutants
     nice -n 10 python -m benchmarks.mutation --minutes 55     # as many as fit in 55 min, a random sample
+    nice -n 10 python -m benchmarks.mutation --minutes 55 --resume   # 55 min more of the same run
     nice -n 10 python -m benchmarks.mutation --retest         # run each survivor's killer with it switched on
     python -m benchmarks.mutation --report police chat        # the scores of the last such run
 
@@ -12,7 +13,9 @@ The modules chosen are mutated in one mutmut session, in a scratch copy of the p
 choices never share state, and pyproject.toml needs no mutmut section. ``--sample N`` tests N
 mutants per module drawn at random (seed 16) instead of all of them, for a machine too busy for
 the full run; ``--minutes M`` tests all mutants in a random order (seed 16), 200 a mutmut call,
-starting no call after M minutes, so those tested are a random sample of each module.
+starting no call after M minutes, so those tested are a random sample of each module;
+``--resume`` goes on with the untested mutants of the last such run in the same order (a full run
+spread over several sittings), provided ``sim/`` is still the code it mutated.
 
 mutmut forks each mutant's test run from a process that has already imported ``sim``, so a mutant
 in a function that runs at import time (``IMPORT_TIME``: the factories that build
@@ -31,6 +34,7 @@ pointing at another copy of ``sim/``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -81,7 +85,27 @@ def prepare(modules: list[str]) -> Path:
         else:
             shutil.copy2(src, work / name)
     (work / "commit.txt").write_text(commit())
+    (work / "sim_digest.txt").write_text(sim_digest(ROOT))
     configure(work, modules)
+    return work
+
+
+def sim_digest(root: Path) -> str:
+    """A digest of the model's source (``sim/*.py``): what a resumed run must still be mutating."""
+    digest = hashlib.sha256()
+    for path in sorted((root / "sim").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def resumable(modules: list[str]) -> Path:
+    """The scratch copy of the last timed run of these modules, if sim/ is still what it mutated."""
+    work = WORK / "+".join(modules)
+    if not (work / "sim_digest.txt").exists() or not (work / "mutants").is_dir():
+        sys.exit(f"--resume: no timed run of {'+'.join(modules)} to resume in {work} (run with --minutes first)")
+    if (work / "sim_digest.txt").read_text() != sim_digest(ROOT):
+        sys.exit(f"--resume: sim/ has changed since the run in {work} "
+                 f"({(work / 'commit.txt').read_text().split(',')[0]}); start a new run without --resume")
     return work
 
 
@@ -104,35 +128,41 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
-def run(modules: list[str], max_children: int, sample: int | None = None, minutes: float | None = None) -> None:
+def run(modules: list[str], max_children: int, sample: int | None = None, minutes: float | None = None,
+        resume: bool = False) -> None:
     """Mutate the modules and run the tests against every mutant, or a random sample per module, or
     (``minutes``) as many as fit in that time: all mutants in a random order (seed 16), in chunks, no
-    chunk started after the time is up, so the mutants tested are a random sample of each module."""
-    work = prepare(modules)
+    chunk started after the time is up, so the mutants tested are a random sample of each module.
+    ``resume``: go on with the last timed run's untested mutants, in the same order."""
+    work = resumable(modules) if resume else prepare(modules)
     env = _env()
     start = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
-    with open(work / "mutmut.log", "w") as log:
+    with open(work / "mutmut.log", "a" if resume else "w") as log:
         if not sample and not minutes:
             subprocess.run(mutmut, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
         else:  # generate the mutants and the test statistics, run none; then draw the sample
-            subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-            every = sorted(statuses(work))
+            if not resume:
+                subprocess.run([*mutmut, "no-such-mutant"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+            status = statuses(work)
+            every = sorted(status)
+            tried = [n for n, s in status.items() if s != "not checked"] if resume else []
             if sample:
                 own = [[n for n in every if n.startswith(f"sim.{module}.")] for module in modules]
                 chunks = [sorted(n for names in own for n in random.Random(16).sample(names, min(sample, len(names))))]
             else:
                 random.Random(16).shuffle(every)
+                done = set(tried)
+                every = [n for n in every if n not in done]
                 chunks = [every[i:i + CHUNK] for i in range(0, len(every), CHUNK)]
-            tried: list[str] = []
             for chunk in chunks:
                 if minutes and time.monotonic() - start > 60 * minutes:
                     break
                 subprocess.run([*mutmut, *chunk], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
                                check=False)
                 tried += chunk
+                (work / "sample.txt").write_text(f"{len(tried)} of {len(status)} mutants\n" + "\n".join(tried) + "\n")
                 print(f"{len(tried)} mutants tested in {(time.monotonic() - start) / 60:.1f} min", flush=True)
-            (work / "sample.txt").write_text(f"{len(tried)} of {len(every)} mutants\n" + "\n".join(tried) + "\n")
     fresh_retest(work, max_children)
     report(work, minutes=(time.monotonic() - start) / 60)
 
@@ -259,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="test only this many mutants per module, drawn at random (seed 16)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="test mutants in a random order until this many minutes have passed")
+    parser.add_argument("--resume", action="store_true", help="with --minutes: go on with the last timed "
+                        "run's untested mutants (sim/ unchanged)")
     parser.add_argument("--retest", action="store_true", help="run the killer of each of the last run's "
                         f"survivors listed in {KILLERS.name} with the mutant switched on")
     parser.add_argument("--report", action="store_true", help="only report the last runs")
@@ -272,7 +304,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.retest:
         retest(modules, args.max_children)
     else:
-        run(modules, args.max_children, args.sample, args.minutes)
+        if args.resume and not args.minutes:
+            parser.error("--resume goes with --minutes")
+        run(modules, args.max_children, args.sample, args.minutes, args.resume)
 
 
 if __name__ == "__main__":
