@@ -34,6 +34,7 @@ pointing at another copy of ``sim/``.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import random
@@ -222,25 +223,45 @@ def killers() -> dict[str, str]:
     return {pair[0]: pair[1] for pair in pairs if pair}
 
 
-def equivalent() -> set[str]:
-    """The mutants listed as equivalent (``EQUIVALENT``; ``#`` starts a comment)."""
+def equivalent() -> dict[str, str]:
+    """Mutant -> its mutated line as it was judged equivalent (``EQUIVALENT``: a name, a space, the
+    line; lines starting with ``#`` are comments). mutmut numbers a function's mutants in order, so
+    a number names another mutant once the function changes: the line pins the verdict to the diff."""
     if not EQUIVALENT.exists():
-        return set()
-    return {line.split("#")[0].strip() for line in EQUIVALENT.read_text().splitlines()} - {""}
+        return {}
+    entries = (line.strip().partition(" ") for line in EQUIVALENT.read_text().splitlines()
+               if line.strip() and not line.startswith("#"))
+    return {name: mutated.strip() for name, _, mutated in entries}
+
+
+@functools.cache
+def mutated_line(work: Path, name: str) -> str:
+    """The first line the mutant changes, as it reads in the mutant (stripped)."""
+    diff = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work,
+                          capture_output=True, text=True).stdout
+    return next((line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")),
+                "")
 
 
 def statuses(work: Path) -> dict[str, str]:
     """Mutant name -> status (killed, survived, timeout, no tests, ...) of the last run; survivors
-    killed in a fresh process (fresh_kills.txt) count as killed."""
+    killed in a fresh process (fresh_kills.txt) count as killed, survivors listed as equivalent
+    with their mutated line count as equivalent (if the line differs, the verdict is stale: the
+    mutant stays a survivor and is named)."""
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
                          capture_output=True, text=True, check=True).stdout
     status = dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
     fresh = work / "fresh_kills.txt"
     for name in fresh.read_text().split() if fresh.exists() else ():
         status[name] = "killed"
-    for name in equivalent():
+    for name, judged in equivalent().items():
         if status.get(name) == "survived":
-            status[name] = "equivalent"
+            now = mutated_line(work, name)
+            if now == judged:
+                status[name] = "equivalent"
+            else:
+                print(f"stale verdict in {EQUIVALENT.name}: {name} was judged as `{judged}`, is now `{now}`",
+                      flush=True)
     return status
 
 

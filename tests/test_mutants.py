@@ -387,3 +387,136 @@ def test_an_empty_day_table_has_no_rates():
     summary = summarise(days)
     per_month = [name for name in summary if name.endswith("_per_month")]
     assert per_month and all(np.isnan(summary[name]) for name in per_month)
+
+
+# --- survivors of the run on the model of session 13 (sim/ of git a2e425c) -----------------------
+def test_a_new_model_has_no_situations_today():
+    """Mutant model.NeighbourhoodWatch.__init__ 139: ``today`` is None until the first day, but the
+    workshop app draws a new model's today (the highlighted places) before anyone steps it."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False)
+    assert model.today == [] and not any(s.signalled for s in model.today)
+
+
+def test_diffusion_credits_are_each_spent_on_one_later_offence():
+    """Mutants model._offence_goes_ahead 7 and 29: a spent credit adds one, a new credit replaces those
+    pending. At displacement -1 every deterred offence prevents one later offence (diffusion of
+    benefits), so credits made = offences deterred = credits spent (diffused) + credits still pending."""
+    p = Params(n_households=300, deterrence=0.6, displacement=-1.0, coverage=0.6,
+               burglary_rate=50.0, attempted_burglary_rate=50.0, vehicle_crime_rate=30.0)
+    model = run_model(p, seed=6, days=200)
+    total = model.day_table().sum()
+    assert total.offences_deterred > 30 and total.offences_diffused > 10
+    assert total.offences_diffused + model._diffusion_pending == total.offences_deterred
+
+
+def test_the_officer_reads_less_of_busier_groups():
+    """Mutant model._officer_read_chance 2: the groups' traffic multiplies the officer's chance of
+    reading a post instead of dividing it, so the officer in busy groups reads more, not less."""
+    reports = []
+    for fatigue in (0.0, 0.5):   # nobody calls 112, so the officer is often the first to tell the police
+        p = Params.preset("officer_in_group", **{**BUSY, "officer_reads_prob": 0.5, "chatter_fatigue": fatigue,
+                                                 "call_112_prob": 0.0, "nonmember_call_112_prob": 0.0})
+        reports.append(run_model(p, days=200).day_table().reports_via_officer.sum())
+    assert reports[0] > 15 and reports[1] < 0.7 * reports[0], reports
+
+
+def test_readers_on_the_street_decide_each_on_their_own_draw():
+    """Mutant model._readers_react 46: one draw for all readers on the street, so either all of them
+    go out or none does."""
+    p = Params(n_households=300, go_out_prob=0.3, sighting_prob=0.0, reply_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    model.residents.alertness[:] = 0.0
+    some_not_all = 0
+    for i in range(200):
+        node = i % p.n_households
+        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, False, 30.0, 0.5, 0.5, node)
+        episode = Episode(s, model.groups[model.hood.home_group[node]])
+        readers = model.hood.on_street(node)
+        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node)
+        model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
+        some_not_all += 0 < episode.going_out < len(readers)
+    assert some_not_all > 50
+
+
+def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
+    """Mutants model._readers_react 66 and 95: a reader's visit to the scene and a reply are not
+    counted among the episode's events, so it may close (closing message, feedback, new ties)
+    before them."""
+    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "reply_prob": 0.1}), seed=1, with_space=False)
+    closed, later = {}, []
+    close, confront, reply = model._close, model._confront, model._reply
+
+    def closing(episode):
+        closed[episode.situation.id] = model.now
+        close(episode)
+
+    def visiting(s):
+        later.append((s.id, model.now))
+        confront(s)
+
+    def replying(episode, reader):
+        later.append((episode.situation.id, model.now))
+        reply(episode, reader)
+
+    model._close, model._confront, model._reply = closing, visiting, replying
+    model.run_days(60)
+    assert len(later) > 100
+    assert all(situation in closed and at <= closed[situation] for situation, at in later)
+
+
+def test_a_groups_chatter_is_its_own():
+    """Mutants model._chatter_times 14 and model._chatter 7: every group's chatter drawn from group 0's
+    stream of the day, or the author of a chatter post from the stream of another day. A group's
+    chatter (when, who) depends on its own stream of the day only: other groups' sizes change none
+    of it, and its authors vary from day to day."""
+    quiet = dict(burglary_rate=0.0, attempted_burglary_rate=0.0, vehicle_crime_rate=0.0, vandalism_rate=0.0,
+                 ambiguous_rate=0.0)
+    p = Params(n_households=1000, group_size=34.0, offtopic_rate=1.0, chatter_rule="tolerated",
+               **FIXED_MEMBERSHIP, **quiet)
+    chatter = []
+    for smaller in (False, True):
+        model = NeighbourhoodWatch(p, seed=2, with_space=False)
+        if smaller:   # group 0 loses most of its members before the first day
+            for h in [h for h in model.groups[0].members.tolist() if h not in model.groups[0].admins][:-2]:
+                model.membership.leave(h, 0.0)
+        model.run_days(60)
+        chatter.append({g.index: [(m.time, m.author) for m in g.log if m.kind == "offtopic"] for g in model.groups})
+    others = [g for g in chatter[0] if g != 0]
+    assert len(others) >= 3 and sum(len(chatter[0][g]) for g in others) > 100
+    assert len(chatter[1][0]) < len(chatter[0][0])
+    assert all(chatter[0][g] == chatter[1][g] for g in others)
+    for g in others:
+        authors = {a for _, a in chatter[0][g]}
+        assert len(chatter[0][g]) > 40 and len(authors) >= 10, (g, len(authors), len(chatter[0][g]))
+
+
+def _one_place_left(seed: int = 1) -> NeighbourhoodWatch:
+    """A one-group neighbourhood whose group has room for exactly one more member."""
+    base = NeighbourhoodWatch(Params(n_households=60), seed=seed, with_space=False)
+    model = NeighbourhoodWatch(Params(n_households=60, member_cap=base.membership.count + 1), seed=seed,
+                               with_space=False)
+    assert len(model.groups) == 1 and model.membership.count == base.membership.count
+    return model
+
+
+def test_a_group_one_below_its_cap_takes_one_more_member():
+    """Mutant membership.Membership.join 16: a group with room for one is treated as full."""
+    model = _one_place_left()
+    members = model.membership.count
+    outside = np.flatnonzero(~model.residents.ever_member)
+    assert len(outside) > 5
+    model.membership.join(outside, 0.0, np.random.default_rng(0))
+    assert model.membership.count == members + 1 == model.params.member_cap
+
+
+def test_who_joins_after_a_burglary_is_drawn_from_the_stream_given():
+    """Mutant membership.Membership.after_incident 14: when more would join than there is room for,
+    who joins is drawn from the component's own generator instead of the situation's stream."""
+    joined = []
+    for own in (1, 2):
+        model = _one_place_left()
+        model.membership.rng = np.random.default_rng(own)   # the component's own generator differs
+        n = model.params.n_households
+        model.membership.after_incident(np.arange(n), 0.0, np.zeros(n), np.random.default_rng(0))
+        joined.append([h for _, h, c in model.membership.log if c == "joined"])
+    assert len(joined[0]) == 1 and joined[0] == joined[1]
