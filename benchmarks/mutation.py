@@ -57,14 +57,15 @@ TESTS = ("tests/test_invariants.py", "tests/test_mutants.py", "tests/test_eviden
          "tests/test_model.py::test_deterrence_prevents_offences_on_watched_streets_only",
          "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run",
          "tests/test_model.py::test_mesa_agents_are_views_of_the_households",
-         "tests/test_streams.py::test_the_model_names_a_substream_for_every_draw")
+         "tests/test_streams.py::test_the_model_names_a_substream_for_every_draw",
+         "tests/test_speed.py::test_running_days_straight_through_is_stepping_day_by_day")
 # Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
 CHUNK = 200   # mutants per mutmut call in a timed run (each call first reruns the clean tests)
 IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
                "sim.outcomes.x__per_month_", "sim.outcomes.x__per_1000_households_a_year_",
                "sim.outcomes.x__per_1000_households_per_year_")
 COPY = ("sim", "conf", "experiments", "tests/conftest.py", "tests/test_invariants.py", "tests/test_mutants.py",
-        "tests/test_streams.py",
+        "tests/test_streams.py", "tests/test_speed.py",
         "tests/test_evidence.py", "tests/test_review.py", "tests/test_model.py", "pyproject.toml")
 # Surviving mutants no test can tell from the original, one name a line, each group under its reason
 # (docs/testing.md explains them); they count as equivalent, not as survivors, and are not retested.
