@@ -119,6 +119,9 @@ def configure(work: Path, modules: list[str]) -> None:
         f"only_mutate =\n    {lines(f'sim/{m}.py' for m in modules)}\n"
         f"also_copy =\n    conf\n    experiments\n"
         f"pytest_add_cli_args_test_selection =\n    {lines(TESTS)}\n"
+        # a mutant's tests are stopped after 2 x 3 x their clean CPU time (mutmut's default 2 x 15
+        # let a mutant that made every rate about 900 times larger run for half an hour)
+        "timeout_multiplier = 3.0\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n")
 
 
@@ -267,8 +270,9 @@ def statuses(work: Path) -> dict[str, str]:
 
 
 def report(work: Path, minutes: float | None = None) -> None:
-    """Score per module (killed / tested, tested without the equivalent mutants; timeouts count as
-    killed) and the survivors' diffs."""
+    """Score per module (killed / tested, tested without the equivalent mutants; a timeout, or a test
+    process that died of a signal (``segfault``: a crash, or stopped by hand because it would not end),
+    counts as killed) and the survivors' diffs."""
     status = statuses(work)
     measured = (work / "commit.txt").read_text()
     took = f" in {minutes:.1f} min" if minutes is not None else ""
@@ -276,14 +280,15 @@ def report(work: Path, minutes: float | None = None) -> None:
     for module in sorted({name.split(".")[1] for name in status}):
         own = {n: s for n, s in status.items() if n.startswith(f"sim.{module}.")}
         counts = Counter(own.values())
-        killed = counts["killed"] + counts["timeout"]
+        killed = counts["killed"] + counts["timeout"] + counts["segfault"]
         tested = len(own) - counts["skipped"] - counts["not checked"] - counts["equivalent"]  # not checked: not sampled
         score = 100 * killed / tested if tested else float("nan")
         low, high = interval(killed, tested)
         lines.append(f"sim/{module}.py: {killed}/{tested} killed ({score:.0f}%, 90% interval {low:.0f}-{high:.0f}%) "
                      f"of {len(own)} mutants; {dict(counts)}")
     print("\n".join(lines), flush=True)
-    survivors = [name for name, s in status.items() if s not in ("killed", "timeout", "not checked", "equivalent")]
+    survivors = [name for name, s in status.items()
+                 if s not in ("killed", "timeout", "segfault", "not checked", "equivalent")]
     with open(work / "survivors.md", "w") as f:
         f.write("# " + "\n# ".join(lines) + "\n\n")
         for name in survivors:

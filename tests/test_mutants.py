@@ -18,7 +18,10 @@ from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
 from sim.params import Params
 from sim.residents import Residents
 from sim.world import Situation, World
-from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP
+from sim.world import MINUTES_PER_DAY
+from sim.residents import Response
+from sim.streams import Streams
+from test_invariants import BUSY, BUSY_DAYS, FIXED_MEMBERSHIP, _residents
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +66,8 @@ def test_a_112_call_prompted_by_the_saar_question_comes_after_the_question():
     reports = model.police.reports.values()
     assert len(reports) > 10
     assert all(r.channel == "112" and r.time >= asked[r.situation.id] + p.reaction_minutes for r in reports)
+    # the poster who calls when asked says so in the group (mutant _ask_saar 34, session 13): the group's report
+    assert all(r.from_group for r in reports)
 
 
 def test_a_saar_responder_who_read_112_called_neither_calls_nor_posts():
@@ -323,13 +328,14 @@ def test_the_situation_table_of_a_quiet_run_still_has_its_columns():
 
 
 def test_the_group_table_counts_each_groups_messages(officer_world):
-    """Mutants model.group_table 1, 19, 34 (no test ran group_table)."""
+    """Mutants model.group_table 1, 19, 34 (no test ran group_table); session 13: 13, 14 (the admins'
+    column misnamed)."""
     table = officer_world.group_table()
     assert list(table.group) == [g.index for g in officer_world.groups] and len(table) > 1
     for row, g in zip(table.itertuples(), officer_world.groups):
         kinds = [m.kind for m in g.log]
         assert row.households == np.count_nonzero(officer_world.hood.home_group == g.index)
-        assert row.members == len(g.members) and row.messages == len(kinds)
+        assert row.members == len(g.members) and row.admins == len(g.admins) and row.messages == len(kinds)
         assert row.signals == sum(k in SIGNAL_KINDS for k in kinds)
         assert row.relays == kinds.count("relay")
         assert row.offtopic == kinds.count("offtopic") + kinds.count("reply")
@@ -439,12 +445,13 @@ def test_readers_on_the_street_decide_each_on_their_own_draw():
 
 
 def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
-    """Mutants model._readers_react 66 and 95: a reader's visit to the scene and a reply are not
-    counted among the episode's events, so it may close (closing message, feedback, new ties)
-    before them."""
+    """Mutants model._readers_react 66 and 95, model._situation_occurs 158: a reader's visit to the
+    scene, a reply or a 112 call are not counted among the episode's events, so it may close
+    (closing message, feedback, new ties) before them. Mutant model._feedback 30: the admin passes
+    the police's feedback on before the episode closed."""
     model = NeighbourhoodWatch(Params.preset(**{**BUSY, "reply_prob": 0.1}), seed=1, with_space=False)
     closed, later = {}, []
-    close, confront, reply = model._close, model._confront, model._reply
+    close, confront, reply, contact = model._close, model._confront, model._reply, model._contact_police
 
     def closing(episode):
         closed[episode.situation.id] = model.now
@@ -458,10 +465,18 @@ def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
         later.append((episode.situation.id, model.now))
         reply(episode, reader)
 
-    model._close, model._confront, model._reply = closing, visiting, replying
+    def contacting(episode, *args):
+        later.append((episode.situation.id, model.now))
+        contact(episode, *args)
+
+    model._close, model._confront, model._reply, model._contact_police = closing, visiting, replying, contacting
     model.run_days(60)
     assert len(later) > 100
     assert all(situation in closed and at <= closed[situation] for situation, at in later)
+    # what the close posts (police feedback, the admin's closing message) comes after it
+    after = [m for m in model.messages if m.kind in ("police_feedback", "closing")]
+    assert {m.kind for m in after} == {"police_feedback", "closing"}
+    assert all(m.time >= closed[m.situation] for m in after)
 
 
 def test_a_groups_chatter_is_its_own():
@@ -490,10 +505,10 @@ def test_a_groups_chatter_is_its_own():
         assert len(chatter[0][g]) > 40 and len(authors) >= 10, (g, len(authors), len(chatter[0][g]))
 
 
-def _one_place_left(seed: int = 1) -> NeighbourhoodWatch:
+def _one_place_left(seed: int = 1, **params) -> NeighbourhoodWatch:
     """A one-group neighbourhood whose group has room for exactly one more member."""
-    base = NeighbourhoodWatch(Params(n_households=60), seed=seed, with_space=False)
-    model = NeighbourhoodWatch(Params(n_households=60, member_cap=base.membership.count + 1), seed=seed,
+    base = NeighbourhoodWatch(Params(n_households=60, **params), seed=seed, with_space=False)
+    model = NeighbourhoodWatch(Params(n_households=60, member_cap=base.membership.count + 1, **params), seed=seed,
                                with_space=False)
     assert len(model.groups) == 1 and model.membership.count == base.membership.count
     return model
@@ -520,3 +535,159 @@ def test_who_joins_after_a_burglary_is_drawn_from_the_stream_given():
         model.membership.after_incident(np.arange(n), 0.0, np.zeros(n), np.random.default_rng(0))
         joined.append([h for _, h, c in model.membership.log if c == "joined"])
     assert len(joined[0]) == 1 and joined[0] == joined[1]
+
+
+def test_who_joins_through_an_invitation_is_drawn_from_the_stream_given():
+    """Mutant membership.Membership.daily 48: when more are invited than there is room for, who joins
+    is drawn from the component's own generator instead of the day's membership stream."""
+    joined = []
+    for own in (1, 2):
+        model = _one_place_left(invite_prob=1.0, traffic_leave_prob=0.0)
+        model.membership.rng = np.random.default_rng(own)
+        model.membership.daily(0.0, 0.0, np.random.default_rng(0))
+        joined.append([h for _, h, c in model.membership.log if c == "joined"])
+    assert len(joined[0]) == 1 and joined[0] == joined[1]
+
+
+def test_mesas_own_generators_follow_the_seed():
+    """Mutant model.NeighbourhoodWatch.__init__ 6: Mesa's generators (``model.rng``, ``model.random``,
+    which Mesa's tools use, e.g. to shuffle agents) are not seeded by the seed."""
+    a, b = (NeighbourhoodWatch(Params(n_households=60), seed=5, with_space=False) for _ in range(2))
+    assert a.rng.random() == b.rng.random() and a.random.random() == b.random.random()
+
+
+def test_without_the_space_no_graph_is_built():
+    """Mutant model.NeighbourhoodWatch.__init__ 120: the networkx graph (the app's and Mesa's) is built
+    for every run, though only the space needs it (issue 11: runs skip it)."""
+    assert NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False).graph is None
+    assert NeighbourhoodWatch(Params(n_households=60), seed=1).graph is not None
+
+
+def test_a_days_events_stop_at_midnight():
+    """Mutant model._work_off_until 3: the day's events are worked off by their order number instead
+    of their time, so events after midnight run on the day before."""
+    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "read_delay_minutes": 600.0}), seed=1, with_space=False)
+    carried = 0
+    for _ in range(40):
+        model.run_days(1)
+        assert model.now < model.steps * MINUTES_PER_DAY
+        carried += bool(model._queue)
+    assert carried > 5
+
+
+def test_each_episode_has_its_own_traffic_stream():
+    """Mutant model._traffic 6: every episode's group traffic drawn from one stream (key 0)."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=4, with_space=False)
+    draws = []
+    for situation in (10_001, 10_002):
+        s = Situation(situation, 0, 600.0, "ambiguous_loitering", False, 0, False, 30.0, 0.5, 0.5, 0)
+        draws.append(model._traffic(Episode(s, model.groups[0])).random(3).tolist())
+        assert draws[-1] == Streams(4).fresh("episode", situation).random(3).tolist()
+    assert draws[0] != draws[1]
+
+
+def test_readers_go_out_more_after_a_stigmatising_signal():
+    """Mutant model._readers_react 42: a signal naming appearance makes readers on the street go out
+    less (``1 - stigma_go_out_gain``) instead of more."""
+    p = Params(n_households=300, go_out_prob=0.1, stigma_go_out_gain=1.0, sighting_prob=0.0, reply_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    model.residents.alertness[:] = 0.0
+    went, readers_seen = 0, 0
+    for i in range(400):
+        node = i % p.n_households
+        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, True, 30.0, 0.5, 0.5, node)
+        episode = Episode(s, model.groups[model.hood.home_group[node]])
+        readers = model.hood.on_street(node)
+        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node, stigmatising=True)
+        model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
+        went += episode.going_out
+        readers_seen += len(readers)
+    share = went / readers_seen
+    assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / readers_seen), share
+
+
+def test_every_resident_who_goes_out_counts_as_a_self_investigation():
+    """Mutant model._close 5: an episode with residents going out counts one self-investigation,
+    however many went."""
+    model = NeighbourhoodWatch(Params.preset(**BUSY), seed=1, with_space=False)
+    visits, confront = [], model._confront
+
+    def visiting(s):
+        visits.append(s.id)
+        confront(s)
+
+    model._confront = visiting
+    model.run_days(BUSY_DAYS)
+    assert len(visits) > len(set(visits)) > 10   # some episodes with several
+    assert model.day_table().self_investigations.sum() == len(visits)
+
+
+def test_a_false_alarm_a_unit_looked_at_is_corrected():
+    """Mutant model._close 75: a false alarm is corrected only when a resident spoke to the person, not
+    when a police unit went to look. Nobody goes out here; units always go."""
+    p = Params.preset(**{**BUSY, "investigate_prob": 0.0, "go_out_prob": 0.0, "closing_prob": 1.0})
+    model = run_model(p)
+    assert not any(s.confronted for s in model.situations)
+    assert model.day_table().false_alarms_corrected.sum() > 0
+
+
+def test_callers_are_disappointed_exactly_when_neither_follow_up_nor_feedback_came():
+    """Mutants model._feedback 28 and 55: feedback counted as given when no admin passed it on, or
+    not counted when it was, so callers are spared or disappointed wrongly. Callers lose trust
+    after an episode whose report got no follow-up and which brought no feedback to the group."""
+    # the police give feedback after every report (so also where nothing followed), passed on by an
+    # admin when one is available (no officer in the group)
+    model = NeighbourhoodWatch(Params.preset("police_feedback", **{**BUSY, "dispatch_prob": 0.3}), seed=1,
+                               with_space=False)
+    res, close, disappoint = model.residents, model._close, model.residents.disappoint
+    seen, disappointed = [], []
+
+    def closing(episode):
+        feedback = sum(m.kind == "police_feedback" for m in episode.group.log)
+        disappointed.clear()
+        close(episode)
+        fed_back = sum(m.kind == "police_feedback" for m in episode.group.log) > feedback
+        report = episode.report
+        unanswered = bool(episode.callers) and (report is None or not report.follow_ups)
+        seen.append((unanswered and not fed_back, unanswered and fed_back, bool(disappointed)))
+
+    def disappointing(callers):
+        disappointed.append(callers)
+        disappoint(callers)
+
+    model._close, res.disappoint = closing, disappointing
+    model.run_days(BUSY_DAYS)
+    assert sum(e for e, _, _ in seen) > 10
+    assert sum(spared for _, spared, _ in seen) > 10   # callers without follow-up, spared by the feedback
+    assert all(expected == got for expected, _, got in seen)
+
+
+def test_offenders_are_of_the_minority_at_their_own_share():
+    """Mutant world.World._draw_block 60: offenders are of the minority at the passers-by's share."""
+    p = Params(n_households=300, minority_share=0.1, offender_minority_share=0.9, burglary_rate=50.0,
+               attempted_burglary_rate=50.0, vehicle_crime_rate=50.0, ambiguous_rate=400.0)
+    world = World(p, np.random.default_rng(3))
+    situations = [s for day in range(365) for s in world.situations_on(day)]
+    offences = [s.minority for s in situations if s.offence]
+    innocent = [s.minority for s in situations if not s.offence]
+    assert len(offences) > 500 and len(innocent) > 500
+    assert 0.85 < np.mean(offences) < 0.95 and 0.07 < np.mean(innocent) < 0.13
+
+
+def test_members_post_exactly_when_their_post_draw_is_below_the_chance():
+    """Mutant residents.Residents.respond 57: the report form's friction cuts the chance of posting
+    also where there is no report form."""
+    k = 1000
+    u = np.vstack([np.ones(k), np.ones(k), np.ones(k), np.arange(k) / k])   # no call, no investigation
+    for form, chance in ((False, 0.5), (True, 0.25)):
+        res = _residents(np.ones(k, dtype=bool), call_112_prob=0.0, investigate_prob=0.0, post_prob=0.5,
+                         report_form=form, report_form_friction=0.5)
+        assert np.array_equal(res.respond(np.arange(k), u) == Response.APP_ONLY, u[3] < chance)
+
+
+def test_the_day_table_counts_in_whole_numbers():
+    """Mutants outcomes.DayRecord.__init__ 9, DayRecord.columns 12 and 19: the day, the event counts
+    and the households counted come out as floats."""
+    days = sim.run(Params(n_households=60), seed=1, days=5).days
+    for name in ("day", "situations", "messages", "calls_112", "members", "nonmembers", "households"):
+        assert days[name].dtype == np.int64, name
