@@ -289,21 +289,27 @@ def test_stigmatising_messages_and_only_they_strengthen_their_readers_bias():
 def test_readers_on_the_street_go_out_at_the_chance_given():
     """Mutants model._readers_react 44 and 55: a reader of a non-stigmatising signal on its street goes
     out with chance go_out_prob x (1 + alertness); the mutants double it."""
-    p = Params(n_households=300, go_out_prob=0.1, sighting_prob=0.0, reply_prob=0.0)
+    share, readers_seen = _street_go_out_share(Params(n_households=300, go_out_prob=0.1, sighting_prob=0.0,
+                                                      reply_prob=0.0), stigmatising=False)
+    assert abs(share - 0.1) < 4 * np.sqrt(0.1 * 0.9 / readers_seen), share
+
+
+def _street_go_out_share(p: Params, stigmatising: bool) -> tuple[float, int]:
+    """The share of readers on the street who go out after a signal about a situation there (400
+    signals, everyone at alertness 0), and how many readers there were."""
     model = NeighbourhoodWatch(p, seed=3, with_space=False)
     model.residents.alertness[:] = 0.0
     went, readers_seen = 0, 0
     for i in range(400):
         node = i % p.n_households
-        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, False, 30.0, 0.5, 0.5, node)
+        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, stigmatising, 30.0, 0.5, 0.5, node)
         episode = Episode(s, model.groups[model.hood.home_group[node]])
         readers = model.hood.on_street(node)
-        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node)
+        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node, stigmatising=stigmatising)
         model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
         went += episode.going_out
         readers_seen += len(readers)
-    share = went / readers_seen
-    assert abs(share - 0.1) < 4 * np.sqrt(0.1 * 0.9 / readers_seen), share
+    return went / readers_seen, readers_seen
 
 
 def test_no_false_alarm_is_corrected_where_there_are_only_offences():
@@ -589,20 +595,8 @@ def test_each_episode_has_its_own_traffic_stream():
 def test_readers_go_out_more_after_a_stigmatising_signal():
     """Mutant model._readers_react 42: a signal naming appearance makes readers on the street go out
     less (``1 - stigma_go_out_gain``) instead of more."""
-    p = Params(n_households=300, go_out_prob=0.1, stigma_go_out_gain=1.0, sighting_prob=0.0, reply_prob=0.0)
-    model = NeighbourhoodWatch(p, seed=3, with_space=False)
-    model.residents.alertness[:] = 0.0
-    went, readers_seen = 0, 0
-    for i in range(400):
-        node = i % p.n_households
-        s = Situation(10_000 + i, 0, 600.0, "ambiguous_loitering", False, node, True, 30.0, 0.5, 0.5, node)
-        episode = Episode(s, model.groups[model.hood.home_group[node]])
-        readers = model.hood.on_street(node)
-        msg = Message(0, 600.0, int(readers[0]), "resident", "signal", s.id, node, stigmatising=True)
-        model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
-        went += episode.going_out
-        readers_seen += len(readers)
-    share = went / readers_seen
+    share, readers_seen = _street_go_out_share(Params(n_households=300, go_out_prob=0.1, stigma_go_out_gain=1.0,
+                                                      sighting_prob=0.0, reply_prob=0.0), stigmatising=True)
     assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / readers_seen), share
 
 
