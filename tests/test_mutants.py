@@ -13,8 +13,9 @@ import pytest
 
 import sim
 from sim.chat import SIGNAL_KINDS, Message
+from sim.membership import Membership
 from sim.model import Episode, NeighbourhoodWatch
-from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, summarise
+from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, Tally, summarise
 from sim.params import Params
 from sim.residents import Residents
 from sim.world import Situation, World
@@ -685,3 +686,15 @@ def test_the_day_table_counts_in_whole_numbers():
     days = sim.run(Params(n_households=60), seed=1, days=5).days
     for name in ("day", "situations", "messages", "calls_112", "members", "nonmembers", "households"):
         assert days[name].dtype == np.int64, name
+
+
+def test_every_group_has_a_member_count_even_an_empty_one():
+    """Mutant membership.Membership.__init__ 20: the member counts end at the last group with a member,
+    so a neighbourhood whose last group is empty loses it from the counts (and from each day's chatter)."""
+    model = NeighbourhoodWatch(Params(n_households=400, group_size=34.0), seed=1, with_space=False)
+    res, last = model.residents, len(model.groups) - 1
+    assert last >= 2
+    res.member[res.group == last] = False      # the last group's members all gone before it starts
+    res.group[res.group == last] = -1
+    counts = Membership(model.params, res, model.hood, Tally(), np.random.default_rng(0)).counts()
+    assert len(counts) == len(model.groups) and counts[last] == 0 and counts[:last].all()
