@@ -452,13 +452,16 @@ def test_readers_on_the_street_decide_each_on_their_own_draw():
 
 
 def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
-    """Mutants model._readers_react 66 and 95, model._situation_occurs 158: a reader's visit to the
-    scene, a reply or a 112 call are not counted among the episode's events, so it may close
-    (closing message, feedback, new ties) before them. Mutant model._feedback 30: the admin passes
+    """Mutants model._readers_react 19, 66 and 95, model._situation_occurs 158, model._post_signal 146,
+    model._relay_central 26: a reader's visit to the scene, a reply, a sighting, a 112 call, the
+    admin's report or a relay into an adjacent group are not counted among the episode's events, so
+    it may close (closing message, feedback, new ties) before them. Mutant model._feedback 30: the admin passes
     the police's feedback on before the episode closed."""
-    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "reply_prob": 0.1}), seed=1, with_space=False)
+    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "reply_prob": 0.1, "relay_prob": 1.0}), seed=1,
+                               with_space=False)
     closed, later = {}, []
     close, confront, reply, contact = model._close, model._confront, model._reply, model._contact_police
+    post, relay = model._post_signal, model._relay_into
 
     def closing(episode):
         closed[episode.situation.id] = model.now
@@ -476,7 +479,16 @@ def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
         later.append((episode.situation.id, model.now))
         contact(episode, *args)
 
+    def posting(episode, *args):
+        later.append((episode.situation.id, model.now))
+        post(episode, *args)
+
+    def relaying(episode, *args):
+        later.append((episode.situation.id, model.now))
+        relay(episode, *args)
+
     model._close, model._confront, model._reply, model._contact_police = closing, visiting, replying, contacting
+    model._post_signal, model._relay_into = posting, relaying
     model.run_days(60)
     assert len(later) > 100
     assert all(situation in closed and at <= closed[situation] for situation, at in later)
@@ -698,3 +710,125 @@ def test_every_group_has_a_member_count_even_an_empty_one():
     res.group[res.group == last] = -1
     counts = Membership(model.params, res, model.hood, Tally(), np.random.default_rng(0)).counts()
     assert len(counts) == len(model.groups) and counts[last] == 0 and counts[:last].all()
+
+
+
+def test_a_model_is_running_until_told_otherwise():
+    """Mutants model.NeighbourhoodWatch.__init__ 146 and 147: Mesa's ``running`` flag (which Mesa's
+    ``run_model``, batch runs and the app's play button go by) starts out false."""
+    assert NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False).running is True
+
+
+def test_a_displaced_offence_meets_the_other_streets_deterrence_with_its_rescaled_draw():
+    """Mutant model._offence_goes_ahead 18: the displacement draw multiplied by the displacement
+    instead of divided. Everyone a member and alertness constant (as in test_invariants'
+    test_deterrence_follows_the_world_draw_exactly), so every street deters at the same chance and
+    the fate of each offence follows from its two world draws."""
+    p = Params(n_households=300, coverage=1.0, area_join_share=1.0, **FIXED_MEMBERSHIP, deterrence=0.6,
+               displacement=0.5, alertness_gain=0.0, alertness_baseline=0.5, chatter_rule="tolerated",
+               remove_profiling=False, burglary_rate=50.0, attempted_burglary_rate=50.0)
+    model = run_model(p, seed=4, days=120)
+    offences = [s for s in model.situations if s.offence]
+    stopped = [s.deter_draw < 0.6 for s in offences]
+    moved = [st and 0 < s.displace_draw < 0.5 and s.displace_draw / 0.5 >= 0.6 for s, st in zip(offences, stopped)]
+    assert sum(moved) > 10
+    assert [s.displaced for s in offences] == moved
+    assert [s.deterred for s in offences] == [st and not mv for st, mv in zip(stopped, moved)]
+
+
+def test_a_sighting_is_never_stigmatising():
+    """Mutant model._post_signal 21: sightings (``"sighting"`` misspelt) may name appearance too."""
+    model = run_model(Params.preset(**BUSY))
+    kinds = {m.kind for m in model.messages if m.stigmatising}
+    assert "signal" in kinds and "sighting" not in kinds
+    assert any(m.kind == "sighting" for m in model.messages)
+
+
+def test_without_112_called_messages_no_call_is_saved():
+    """Mutant model._post_signal 47: readers of any signal (not of "112 called") take it that 112 was
+    called and do not call."""
+    model = run_model(Params.preset(**{**BUSY, "saar_app_prob": 0.0}))
+    total = model.day_table().sum()
+    assert total.calls_112 > 20 and not any(m.kind == "saar" for m in model.messages)
+    assert total.calls_saved == 0
+
+
+def test_a_reader_knows_112_was_called_from_the_first_such_message_read():
+    """Mutant model._post_signal 59: a second "112 called" message overwrites when a reader first
+    learnt of the call with a later time."""
+    model = NeighbourhoodWatch(Params(n_households=200, coverage=1.0, read_prob=0.5, sighting_prob=0.0,
+                                      go_out_prob=0.0, reply_prob=0.0), seed=2, with_space=False)
+    s = Situation(10_000, 0, 600.0, "ambiguous_loitering", False, 0, False, 30.0, 0.5, 0.5, 0)
+    episode = Episode(s, model.groups[0])
+    members = [h for h in model.groups[0].members.tolist() if h not in model.groups[0].admins]
+    model.now = 600.0
+    model._post_signal(episode, members[0], "saar")
+    first = dict(episode.told_112)
+    later = next(h for h in members[1:] if h not in first)   # has not read the first message
+    model.now = 600.0 + 10 * 24 * 60                         # ten days later: every read comes later
+    model._post_signal(episode, later, "saar")
+    assert len(first) > 10
+    assert all(episode.told_112[r] == at for r, at in first.items())
+
+
+def test_no_event_is_scheduled_in_the_past():
+    """Mutant model._post_signal 142: the officer picks up the admin's report before the admin passed
+    it on (the admin's delay subtracted), possibly before now: the clock would run backwards."""
+    # slow admins and a quick officer always on duty, so that a pick-up counted back from the
+    # admin's delay would fall before the post
+    quick = dict(admin_delay_minutes=300.0, officer_action_delay_minutes=5.0, officer_duty_hours=24)
+    for scenario in ("baseline", "officer_in_group", "saar_enforced"):
+        model = NeighbourhoodWatch(Params.preset(scenario, **BUSY, **quick), seed=1, with_space=False)
+        schedule, times = model._schedule, []
+
+        def scheduling(time, *args):
+            times.append(time - model.now)
+            schedule(time, *args)
+
+        model._schedule = scheduling
+        model.run_days(60)
+        assert len(times) > 300 and min(times) >= 0, scenario
+        assert model.day_table().reports_via_admin.sum() > 0 or scenario != "baseline"
+
+
+def test_a_days_chatter_is_drawn_from_that_days_chatter_stream():
+    """Mutant model._chatter_times 31: chatter never in a day's first minute. Each group's chatter of a
+    day is the day's chatter stream of that group (docs/odd.md, "Random streams"): its count a
+    Poisson draw at the group's rate, its minutes uniform over the day."""
+    quiet = dict(burglary_rate=0.0, attempted_burglary_rate=0.0, vehicle_crime_rate=0.0, vandalism_rate=0.0,
+                 ambiguous_rate=0.0)
+    p = Params(n_households=400, group_size=34.0, offtopic_rate=1.0, chatter_rule="tolerated",
+               **FIXED_MEMBERSHIP, **quiet)
+    model = NeighbourhoodWatch(p, seed=2, with_space=False)
+    counts = model.membership.counts().tolist()
+    model.run_days(30)
+    streams = Streams(2)
+    for g, members in zip(model.groups, counts):
+        rate = p.offtopic_rate * g.chatter_multiplier * members / DAYS_PER_MONTH
+        expected = []
+        for day in range(30):
+            rng = streams.daily("chatter", day, g.index)
+            n = rng.poisson(rate)
+            expected += sorted((day * MINUTES_PER_DAY + rng.uniform(0, MINUTES_PER_DAY, size=n)).tolist())
+        got = [m.time for m in g.log if m.kind == "offtopic"]
+        assert len(got) > 10 and got == expected, g.index
+
+
+def test_warnings_add_up_to_a_removal():
+    """Mutant chat.ChatGroup._warn_or_remove 17: a new warning sets the count to 1 instead of adding
+    one, so with two warnings before removal nobody is ever removed."""
+    p = Params(n_households=20, coverage=1.0, admin_availability=1.0, warnings_before_removal=2,
+               conflict_leave_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=0, with_space=False)
+    chat = model.chat
+    member = next(h for h in chat.members.tolist() if h not in chat.admins)
+    for day in range(3):
+        chat.post(day * MINUTES_PER_DAY, member, "offtopic")
+    kinds = [m.kind for m in chat.log if m.kind.startswith("admin_")]
+    assert kinds == ["admin_warning", "admin_warning", "admin_removal"] and not model.residents.member[member]
+
+
+def test_residents_made_without_groups_have_members_in_group_0_and_others_in_none():
+    """Mutant residents.Residents.__init__ 14: non-members are put in group 1 instead of none (-1)."""
+    member = np.array([True, False, True, False])
+    assert _residents(member).group.tolist() == [0, -1, 0, -1]
