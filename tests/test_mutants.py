@@ -457,8 +457,13 @@ def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
     admin's report or a relay into an adjacent group are not counted among the episode's events, so
     it may close (closing message, feedback, new ties) before them. Mutant model._feedback 30: the admin passes
     the police's feedback on before the episode closed."""
-    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "reply_prob": 0.1, "relay_prob": 1.0}), seed=1,
-                               with_space=False)
+    _closes_after_everything(Params.preset(**{**BUSY, "reply_prob": 0.1, "relay_prob": 1.0}))
+    # the officer's reading of the group (mutant model._post_signal 93)
+    _closes_after_everything(Params.preset("officer_in_group", **BUSY))
+
+
+def _closes_after_everything(p: Params) -> None:
+    model = NeighbourhoodWatch(p, seed=1, with_space=False)
     closed, later = {}, []
     close, confront, reply, contact = model._close, model._confront, model._reply, model._contact_police
     post, relay = model._post_signal, model._relay_into
@@ -832,3 +837,88 @@ def test_residents_made_without_groups_have_members_in_group_0_and_others_in_non
     """Mutant residents.Residents.__init__ 14: non-members are put in group 1 instead of none (-1)."""
     member = np.array([True, False, True, False])
     assert _residents(member).group.tolist() == [0, -1, 0, -1]
+
+
+
+def test_who_joins_after_a_burglary_in_a_run_is_drawn_from_the_situations_stream():
+    """Mutant model._situation_occurs 35: the model asks the membership to let households join after a
+    burglary without the situation's stream, so a full group's joiners are drawn from the component's
+    own generator (removed here, as in test_streams.py)."""
+    settings = {**BUSY, "incident_join_prob": 1.0, "invite_prob": 0.0, "traffic_leave_prob": 0.0}
+    start = NeighbourhoodWatch(Params.preset(**settings), seed=1, with_space=False).membership.counts().max()
+    model = NeighbourhoodWatch(Params.preset(**settings, member_cap=int(start) + 1), seed=1, with_space=False)
+    model.membership.rng = None   # the largest group has room for one: more would join after a burglary
+    model.run_days(BUSY_DAYS)
+    joined = [h for _, h, c in model.membership.log if c == "joined"]
+    assert len(joined) > 5 and model.membership.counts().max() <= start + 1
+
+
+def test_the_minority_is_found_suspicious_more_often_through_bias():
+    """Mutant model._situation_occurs 57: the model appraises every innocent situation as if the person
+    were not of the minority, so bias plays no part."""
+    model = run_model(Params.preset(**{**BUSY, "bias_suspicion_gain": 10.0, "ambiguous_suspicion_prob": 0.05,
+                                       "ambiguous_rate": 600.0}))
+    innocent = [s for s in model.situations if not s.offence]
+    share = [np.mean([s.signalled for s in innocent if s.minority == m]) for m in (True, False)]
+    assert min(sum(s.minority for s in innocent), sum(not s.minority for s in innocent)) > 200
+    assert share[0] > 1.5 * share[1], share
+
+
+def test_a_correction_reaches_its_readers_only():
+    """Mutant model._close 80: the correction of a false alarm is applied to every resident (an index
+    of None) instead of to the closing message's readers."""
+    p = Params.preset(**{**BUSY, "investigate_prob": 0.0, "go_out_prob": 0.0, "closing_prob": 1.0})
+    model = NeighbourhoodWatch(p, seed=1, with_space=False)
+    corrected, correct = [], model.residents.correct
+
+    def correcting(readers):
+        corrected.append(readers)
+        correct(readers)
+
+    model.residents.correct = correcting
+    model.run_days(BUSY_DAYS)
+    assert corrected and all(isinstance(r, np.ndarray) and 0 < len(r) < p.n_households for r in corrected)
+
+
+def test_moderating_chatter_draws_from_its_own_stream():
+    """Mutant model._chatter 15: the admins' acts on chatter (and the delivery of their warnings) drawn
+    from the chatter stream, so moderating changes who chatters. With the same chatter rates, no
+    removals and nobody leaving, strict and tolerated groups chatter alike: when and who."""
+    quiet = dict(burglary_rate=0.0, attempted_burglary_rate=0.0, vehicle_crime_rate=0.0, vandalism_rate=0.0,
+                 ambiguous_rate=0.0)
+    base = dict(n_households=400, group_size=34.0, offtopic_rate=3.0, strict_chatter_cut=0.0,
+                tolerated_chatter_boost=1.0, warnings_before_removal=10, **FIXED_MEMBERSHIP, **quiet)
+    chatter, warnings = [], []
+    for rule in ("tolerated", "strict"):
+        model = NeighbourhoodWatch(Params(chatter_rule=rule, **base), seed=2, with_space=False)
+        model.run_days(30)
+        chatter.append([(m.group, m.time, m.author) for m in model.messages if m.kind == "offtopic"])
+        warnings.append(sum(m.kind == "admin_warning" for m in model.messages))
+    assert len(chatter[0]) > 100 and warnings[0] == 0 and warnings[1] > 10
+    assert chatter[0] == chatter[1]
+
+
+def test_situations_happen_at_the_hours_of_their_kind():
+    """Mutant world.World._draw_block 31: the hour profiles' cumulative sums run over every kind at
+    once, so the hours no longer follow each kind's profile."""
+    p = Params(n_households=3000, burglary_rate=50.0, attempted_burglary_rate=50.0, ambiguous_rate=400.0)
+    world = World(p, np.random.default_rng(5))
+    situations = [s for day in range(365) for s in world.situations_on(day)]
+    checked = 0
+    for k, kind in enumerate(world.kinds):
+        hours = np.array([int(s.minute // 60) for s in situations if s.kind == kind])
+        if len(hours) < 1000:
+            continue
+        checked += 1
+        seen = np.bincount(hours, minlength=24) / len(hours)
+        assert np.abs(seen - world.hour_weights[k]).max() < 0.03, kind
+    assert checked >= 3
+
+
+def test_the_membership_hands_out_read_only_arrays():
+    """Mutants membership.Membership.members_of 8 and watched 5: the cached members of a group and the
+    watched shares are handed out writeable, so a caller could change the membership's records."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False)
+    for array in (model.membership.members_of(0), model.membership.watched()):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[0]
