@@ -15,7 +15,7 @@ import sim
 from sim.chat import SIGNAL_KINDS, Message
 from sim.membership import Membership
 from sim.model import Episode, NeighbourhoodWatch
-from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, Tally, summarise
+from sim.outcomes import DAYS_PER_MONTH, DAYS_PER_YEAR, Tally, snapshot, summarise
 from sim.params import Params
 from sim.residents import Residents
 from sim.world import Situation, World
@@ -922,3 +922,86 @@ def test_the_membership_hands_out_read_only_arrays():
     for array in (model.membership.members_of(0), model.membership.watched()):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = array[0]
+
+
+
+def test_offences_are_recognised_and_innocent_situations_are_not_taken_for_them():
+    """Mutant model._situation_occurs 56: every situation appraised as innocent. Offences recognised
+    always, innocent situations never found suspicious: only offences are signalled."""
+    model = run_model(Params.preset(**{**BUSY, "recognise_offence_prob": 1.0, "ambiguous_suspicion_prob": 0.0}))
+    total = model.day_table().sum()
+    assert total.offences_signalled > 10 and total.innocent_signalled == 0
+
+
+def test_a_situation_nobody_acts_on_is_not_signalled():
+    """Mutant model._situation_occurs 113: every situation someone found suspicious counts as
+    signalled, even when nobody called, posted or did anything."""
+    model = run_model(Params.preset(**{**BUSY, "call_112_prob": 0.0, "nonmember_call_112_prob": 0.0,
+                                       "post_prob": 0.0, "investigate_prob": 0.0}))
+    total = model.day_table().sum()
+    assert total.suspicions > 100
+    assert total.situations_signalled == 0 and not any(s.signalled for s in model.situations)
+
+
+def test_the_observe_streams_rows_decide_what_each_row_is_for():
+    """Mutant model._situation_occurs 146: the reaction delays drawn from the row of joining after a
+    burglary (row 7) instead of their own (row 6). The observe stream of a situation is one block of
+    uniforms, a row per decision (sim/model.py: notice, appraise, call, tell the group, investigate,
+    post, reaction delay, join after a burglary), a column per household in sight."""
+    p = Params.preset(**BUSY)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    model.run_days(5)
+    res, checked = model.residents, 0
+    for i, node in enumerate(range(0, p.n_households, 7)):
+        s = Situation(20_000 + i, 5, 600.0, "ambiguous_loitering", False, node, False, 60.0, 0.5, 0.5, node)
+        in_sight = model.hood.in_sight(node)
+        u = Streams(3).observe(s.id).random((8, len(in_sight)))
+        observers = res.notice(in_sight, s.minute, u[0])
+        suspicious = res.appraise(observers, False, False, u[1, np.searchsorted(in_sight, observers)])
+        at = np.searchsorted(in_sight, suspicious)
+        acting = res.respond(suspicious, u[2:6, at]) != Response.NOTHING
+        start = 5 * MINUTES_PER_DAY + 600.0
+        expected = sorted(set((start - p.reaction_minutes * np.log1p(-u[6, at][acting])).tolist()))
+        model.now, model._queue = start, []
+        model._situation_occurs(s)
+        scheduled = sorted({t for t, _, episode, action, _ in model._queue if action.__name__ != "_person_leaves"})
+        assert scheduled == expected
+        checked += len(expected)
+    assert checked > 20
+
+
+def test_every_household_can_be_where_a_displaced_offence_goes():
+    """Mutant world.World._draw_block 85: the alternative street of a displaced offence is never
+    household 0's."""
+    p = Params(n_households=50, burglary_rate=50.0, attempted_burglary_rate=50.0, ambiguous_rate=1000.0)
+    world = World(p, np.random.default_rng(6))
+    situations = [s for day in range(3650) for s in world.situations_on(day)]   # ten years
+    assert len(situations) > 5000
+    assert np.bincount([s.alt_node for s in situations], minlength=50).min() > 0
+    assert np.bincount([s.node for s in situations], minlength=50).min() > 0
+
+
+def test_a_112_call_alone_is_no_report_from_the_group():
+    """Mutant police.Police.receive 21: a 112 call with nothing said about the group (``from_group``
+    left out) counts as brought by the group."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False)
+    s = Situation(10_000, 0, 600.0, "burglary", True, 0, False, 30.0, 0.5, 0.5, 0)
+    report, _ = model.police.receive(s, "112", 600.0, rng=np.random.default_rng(0))
+    assert not report.from_group
+    report, _ = model.police.receive(s, "officer", 700.0, rng=np.random.default_rng(0))
+    assert report.from_group
+
+
+def test_a_snapshot_counts_households_in_whole_numbers():
+    """Mutant outcomes.snapshot 19: members, non-members and households come out as floats."""
+    row = snapshot(np.array([True, False]), np.array([True, False]), alertness=np.zeros(2), fear=np.zeros(2),
+                   trust=np.zeros(2), unsafe_threshold=0.5, often_unsafe_threshold=0.75)
+    assert [type(row[k]) for k in ("members", "nonmembers", "households")] == [int, int, int]
+    assert type(row["fear_residents"]) is float
+
+
+def test_response_minutes_keep_their_fractions():
+    """Mutant outcomes.DayRecord.columns 13: every count made a whole number, response minutes too."""
+    days = run_model(Params.preset(**BUSY)).day_table()
+    minutes = days.response_minutes_total
+    assert minutes.dtype == np.float64 and (minutes != np.trunc(minutes)).any()
