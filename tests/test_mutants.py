@@ -726,7 +726,8 @@ def test_a_model_is_running_until_told_otherwise():
 
 def test_a_displaced_offence_meets_the_other_streets_deterrence_with_its_rescaled_draw():
     """Mutant model._offence_goes_ahead 18: the displacement draw multiplied by the displacement
-    instead of divided. Everyone a member and alertness constant (as in test_invariants'
+    instead of divided (and model.situation_table 36: the table shows where a displaced offence went,
+    not where the world put it). Everyone a member and alertness constant (as in test_invariants'
     test_deterrence_follows_the_world_draw_exactly), so every street deters at the same chance and
     the fate of each offence follows from its two world draws."""
     p = Params(n_households=300, coverage=1.0, area_join_share=1.0, **FIXED_MEMBERSHIP, deterrence=0.6,
@@ -739,6 +740,10 @@ def test_a_displaced_offence_meets_the_other_streets_deterrence_with_its_rescale
     assert sum(moved) > 10
     assert [s.displaced for s in offences] == moved
     assert [s.deterred for s in offences] == [st and not mv for st, mv in zip(stopped, moved)]
+    # the situation table keeps where the world put each one (mutant model.situation_table 36)
+    table = model.situation_table().set_index("id")
+    assert [table.node[s.id] for s in offences] == [s.world_node for s in offences]
+    assert any(s.node != s.world_node for s in offences)
 
 
 def test_a_sighting_is_never_stigmatising():
@@ -1005,3 +1010,70 @@ def test_response_minutes_keep_their_fractions():
     days = run_model(Params.preset(**BUSY)).day_table()
     minutes = days.response_minutes_total
     assert minutes.dtype == np.float64 and (minutes != np.trunc(minutes)).any()
+
+
+
+def test_a_days_moderation_is_drawn_from_that_days_moderation_stream():
+    """Mutant model._chatter 29: the admins' acts on a day's chatter drawn from the moderation stream of
+    another day. Under the strict rule the admin removes a resident's chatter after a delay: the
+    admin's availability and delay are the day's moderation stream's first draws."""
+    p = Params(n_households=60, chatter_rule="strict", admin_availability=1.0, warnings_before_removal=10,
+               conflict_leave_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    group, checked = model.groups[0], 0
+    for day in range(3, 40):
+        model.now = day * MINUTES_PER_DAY + 600.0
+        model._chatter(day, group)
+        msg = group.log[-1] if group.log[-1].kind == "offtopic" else group.log[-2]
+        if msg.role != "resident":
+            continue
+        reference = Streams(3).daily("moderation", day, group.index)
+        assert group.admin_acts(reference) is not None
+        assert msg.removed_at == msg.time + group.admin_delay(reference), day
+        checked += 1
+    assert checked > 10
+
+
+def test_units_sent_to_innocent_situations_are_the_false_alarms():
+    """Mutant police.EmergencyResponse.send_unit 24: units sent to offences counted as false alarms."""
+    model = run_model(Params.preset(**BUSY))
+    total = model.day_table().sum()
+    looked = [r for r in model.police.reports.values() if "look" in r.follow_ups]
+    assert {r.situation.offence for r in looked} == {True, False}
+    assert total.false_alarms == sum(not r.situation.offence for r in looked)
+
+
+def test_messages_are_read_after_the_mean_read_delay():
+    """Mutant chat.ChatGroup._deliver 7: read delays of mean one minute instead of read_delay_minutes."""
+    model = NeighbourhoodWatch(Params(n_households=400, coverage=1.0, read_prob=1.0, read_delay_minutes=60.0),
+                               seed=1, with_space=False)
+    group, delays = model.groups[0], []
+    author = group.admins[0]
+    for i in range(20):
+        _, readers, read_at = group.post(600.0, author, "offtopic", rng=np.random.default_rng(i))
+        delays += (read_at - 600.0).tolist()
+    assert len(delays) > 1000 and abs(np.mean(delays) - 60.0) < 4 * 60.0 / np.sqrt(len(delays))
+
+
+def test_alarm_and_disappointment_move_bias_and_trust_by_their_rates():
+    """Mutants residents.Residents.alarm 17 (bias pushed past 1: ``2 - bias``) and disappoint 1 and 3
+    (trust set to the loss, or the loss divided by trust): a stigmatising signal moves a reader's bias
+    ``stigma_bias_gain`` of the way to 1; an unanswered call takes ``unanswered_trust_loss`` of trust."""
+    res = _residents(np.ones(50, dtype=bool), stigma_bias_gain=0.2, unanswered_trust_loss=0.3)
+    who = np.arange(0, 50, 2)
+    bias, trust = res.bias.copy(), res.trust.copy()
+    res.alarm(who, stigmatising=True)
+    res.disappoint(who)
+    assert np.allclose(res.bias[who], bias[who] + 0.2 * (1 - bias[who])) and (res.bias <= 1).all()
+    assert np.allclose(res.trust[who], trust[who] * (1 - 0.3))
+    others = np.setdiff1d(np.arange(50), who)
+    assert np.array_equal(res.bias[others], bias[others]) and np.array_equal(res.trust[others], trust[others])
+
+
+def test_after_a_burglary_called_without_draws_draws_its_own():
+    """Mutant membership.Membership.after_incident 8: called without ``u`` (direct calls: tests,
+    notebooks), it no longer draws the households' chances itself."""
+    model = _one_place_left(incident_join_prob=1.0)
+    n = model.params.n_households
+    model.membership.after_incident(np.arange(n), 0.0, rng=np.random.default_rng(0))
+    assert [c for _, _, c in model.membership.log] == ["joined"]
