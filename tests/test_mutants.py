@@ -1077,3 +1077,14 @@ def test_after_a_burglary_called_without_draws_draws_its_own():
     n = model.params.n_households
     model.membership.after_incident(np.arange(n), 0.0, rng=np.random.default_rng(0))
     assert [c for _, _, c in model.membership.log] == ["joined"]
+
+
+def test_each_invitation_is_decided_on_its_own_draw():
+    """Mutant membership.Membership.daily 41: one draw for every invitation of the day, so either
+    everyone invited joins or nobody does."""
+    model = NeighbourhoodWatch(Params(n_households=400, invite_prob=0.5, traffic_leave_prob=0.0), seed=1,
+                               with_space=False)
+    invitable = set(model.membership._invitable().tolist())
+    model.membership.daily(0.0, 0.0, np.random.default_rng(0))
+    joined = {h for _, h, c in model.membership.log if c == "joined"}
+    assert len(invitable) > 10 and 0 < len(joined) < len(invitable)
