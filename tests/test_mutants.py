@@ -295,11 +295,11 @@ def test_readers_on_the_street_go_out_at_the_chance_given():
     assert abs(share - 0.1) < 4 * np.sqrt(0.1 * 0.9 / readers_seen), share
 
 
-def _street_go_out_share(p: Params, stigmatising: bool) -> tuple[float, int]:
+def _street_go_out_share(p: Params, stigmatising: bool, alertness: float = 0.0) -> tuple[float, int]:
     """The share of readers on the street who go out after a signal about a situation there (400
-    signals, everyone at alertness 0), and how many readers there were."""
+    signals, everyone at ``alertness``), and how many readers there were."""
     model = NeighbourhoodWatch(p, seed=3, with_space=False)
-    model.residents.alertness[:] = 0.0
+    model.residents.alertness[:] = alertness
     went, readers_seen = 0, 0
     for i in range(400):
         node = i % p.n_households
@@ -1088,3 +1088,49 @@ def test_each_invitation_is_decided_on_its_own_draw():
     model.membership.daily(0.0, 0.0, np.random.default_rng(0))
     joined = {h for _, h, c in model.membership.log if c == "joined"}
     assert len(invitable) > 10 and 0 < len(joined) < len(invitable)
+
+
+
+def test_alert_readers_go_out_more():
+    """Mutant model._readers_react 53: alertness divides the chance of going out instead of raising it."""
+    share, readers_seen = _street_go_out_share(Params(n_households=300, go_out_prob=0.1, sighting_prob=0.0,
+                                                      reply_prob=0.0), stigmatising=False, alertness=1.0)
+    assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / readers_seen), share
+
+
+def test_deterrence_grows_with_the_alertness_in_sight():
+    """Mutant model._deterrence_at 26: alertness divides deterrence instead of raising it:
+    deterrence x member share in sight x (1 + alertness) / (1 + alertness_baseline), at most 1."""
+    model = NeighbourhoodWatch(Params(n_households=300, deterrence=0.3, alertness_baseline=0.2), seed=1,
+                               with_space=False)
+    res = model.residents
+    res.alertness[:] = 0.8
+    node = next(h for h in range(300) if res.member[model.hood.in_sight(h)].any())
+    members = res.member[model.hood.in_sight(node)].mean()
+    assert model._deterrence_at(node) == pytest.approx(min(1.0, 0.3 * members * 1.8 / 1.2))
+
+
+def test_a_group_without_room_does_not_stop_others_from_taking_joiners():
+    """Mutant membership.Membership.join 17: after a group that takes nobody (empty here), the other
+    groups take nobody either."""
+    model = NeighbourhoodWatch(Params(n_households=400, group_size=34.0), seed=1, with_space=False)
+    res = model.residents
+    res.member[res.group == 0] = False      # group 0 empty, admins included: nobody to join
+    res.group[res.group == 0] = -1
+    membership = Membership(model.params, res, model.hood, Tally(), np.random.default_rng(0))
+    before = membership.counts()
+    membership.join(np.flatnonzero(~res.ever_member), 0.0, np.random.default_rng(1))
+    after = membership.counts()
+    assert after[0] == 0 and (after[1:] > before[1:]).all()
+
+
+def test_leaving_for_traffic_goes_on_after_a_quiet_group():
+    """Mutant membership.Membership.daily 19: after a group nobody leaves (no traffic), no other group
+    loses members either."""
+    model = NeighbourhoodWatch(Params(n_households=400, group_size=34.0, traffic_leave_prob=1.0, invite_prob=0.0),
+                               seed=1, with_space=False)
+    before = model.membership.counts()
+    traffic = [0.0] + [1.0] * (len(before) - 1)
+    model.membership.daily(traffic, 0.0, np.random.default_rng(0))
+    after = model.membership.counts()
+    assert len(before) > 2 and after[0] == before[0] and (after[1:] < before[1:]).all()
