@@ -456,20 +456,31 @@ def test_an_episode_closes_after_every_visit_and_reply_it_set_in_motion():
     model._relay_central 26: a reader's visit to the scene, a reply, a sighting, a 112 call, the
     admin's report or a relay into an adjacent group are not counted among the episode's events, so
     it may close (closing message, feedback, new ties) before them. Mutant model._feedback 30: the admin passes
-    the police's feedback on before the episode closed."""
+    the police's feedback on before the episode closed. Mutant model._situation_occurs 136: the person's
+    leaving is not among the episode's events, so it may close while the person is still there."""
     _closes_after_everything(Params.preset(**{**BUSY, "reply_prob": 0.1, "relay_prob": 1.0}))
     # the officer's reading of the group (mutant model._post_signal 93)
     _closes_after_everything(Params.preset("officer_in_group", **BUSY))
+
+
+def test_an_episode_closes_after_its_person_left_and_every_unit_and_visit_arrived():
+    """Mutants model._situation_occurs 199, model._ask_saar 22, model._contact_police 40: a witness's
+    visit, the 112 call the admin's SAAR question prompts or a unit's arrival are not counted among
+    the episode's events. Short stays and slow reactions make these the episode's last events."""
+    _closes_after_everything(Params.preset("saar_enforced", **{
+        **BUSY, "offender_stay_minutes": 5.0, "innocent_stay_minutes": 5.0, "reaction_minutes": 30.0}))
 
 
 def _closes_after_everything(p: Params) -> None:
     model = NeighbourhoodWatch(p, seed=1, with_space=False)
     closed, later = {}, []
     close, confront, reply, contact = model._close, model._confront, model._reply, model._contact_police
-    post, relay = model._post_signal, model._relay_into
+    post, relay, arrive = model._post_signal, model._relay_into, model.police.response.arrive
 
     def closing(episode):
-        closed[episode.situation.id] = model.now
+        s = episode.situation
+        assert model.now >= s.start + s.stay   # the person has left (as the world had it)
+        closed[s.id] = model.now
         close(episode)
 
     def visiting(s):
@@ -492,8 +503,12 @@ def _closes_after_everything(p: Params) -> None:
         later.append((episode.situation.id, model.now))
         relay(episode, *args)
 
+    def arriving(report, *args):
+        later.append((report.situation.id, model.now))
+        arrive(report, *args)
+
     model._close, model._confront, model._reply, model._contact_police = closing, visiting, replying, contacting
-    model._post_signal, model._relay_into = posting, relaying
+    model._post_signal, model._relay_into, model.police.response.arrive = posting, relaying, arriving
     model.run_days(60)
     assert len(later) > 100
     assert all(situation in closed and at <= closed[situation] for situation, at in later)
@@ -1134,3 +1149,119 @@ def test_leaving_for_traffic_goes_on_after_a_quiet_group():
     model.membership.daily(traffic, 0.0, np.random.default_rng(0))
     after = model.membership.counts()
     assert len(before) > 2 and after[0] == before[0] and (after[1:] < before[1:]).all()
+
+
+def test_a_model_made_without_params_or_seed_is_the_preset_on_seed_0():
+    """Mutants model.NeighbourhoodWatch.__init__ 1 and 10: the default seed is not 0, or a model made
+    without params has none instead of the preset (as ``sim.run``)."""
+    default = NeighbourhoodWatch(with_space=False)
+    explicit = NeighbourhoodWatch(Params.preset(), seed=0, with_space=False)
+    assert default.params == explicit.params
+    for model in (default, explicit):
+        model.run_days(30)
+    pd.testing.assert_frame_equal(default.situation_table(), explicit.situation_table())
+    pd.testing.assert_frame_equal(default.day_table(), explicit.day_table())
+
+
+def test_a_tie_once_there_is_not_formed_again():
+    """Mutants model.NeighbourhoodWatch.__init__ 108 and 109: the ties the neighbourhood starts with are
+    not recognised as ties, so members active together form them a second time."""
+    model = NeighbourhoodWatch(Params.preset(**{**BUSY, "tie_prob": 1.0}), seed=1, with_space=False)
+    start = len(model.hood.social_src)
+    model.run_days(60)
+    src, dst = model.hood.social_src.tolist(), model.hood.social_dst.tolist()
+    pairs = list(zip(src, dst))
+    assert len(pairs) == len(set(pairs))
+    assert model.day_table().ties_formed.sum() == (len(pairs) - start) // 2 > 0
+
+
+def test_run_days_moves_mesas_clock_on_by_the_days_run_without_mesas_step():
+    """Mutants model.run_days 4, 13 and 14: Mesa's clock is set to the last call's days (or moved
+    back) instead of moved on, or the days run through Mesa's per-step machinery although nothing
+    but the next step is on its event list."""
+    model = NeighbourhoodWatch(Params(n_households=60), seed=1, with_space=False)
+
+    def mesas_step():
+        raise AssertionError("run_days went through Mesa's step")
+
+    model.step = mesas_step
+    model.run_days(3)
+    model.run_days(4)
+    assert model.steps == 7 and model.time == 7
+
+
+def test_only_readers_on_the_street_go_out():
+    """Mutant model._readers_react 37: the street of no household (``on_street(None)``) is every
+    household, so readers anywhere go out to look."""
+    p = Params(n_households=300, go_out_prob=1.0, sighting_prob=0.0, reply_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    model.residents.alertness[:] = 0.0
+    node = 5
+    s = Situation(10_000, 0, 600.0, "ambiguous_loitering", False, node, False, 30.0, 0.5, 0.5, node)
+    episode = Episode(s, model.groups[model.hood.home_group[node]])
+    readers = np.arange(p.n_households)
+    msg = Message(0, 600.0, node, "resident", "signal", s.id, node)
+    model._readers_react(episode, msg, readers, np.full(len(readers), 610.0))
+    assert episode.going_out == len(model.hood.on_street(node)) < len(readers)
+
+
+def test_a_false_alarm_no_unit_looked_at_and_nobody_confronted_is_not_corrected():
+    """Mutant model._close 76: a report without a unit's look counts as a false alarm the admin
+    knows of, so its readers are corrected. No unit is sent and nobody goes out here."""
+    p = Params.preset(**{**BUSY, "dispatch_prob": 0.0, "investigate_prob": 0.0, "go_out_prob": 0.0,
+                         "closing_prob": 1.0, "officer_action_prob": 0.0})
+    model = run_model(p)
+    table = model.day_table()
+    assert table.reports_posted_about.sum() > 10
+    assert table.false_alarms_corrected.sum() == 0
+
+
+def test_each_groups_moderation_is_drawn_from_its_own_stream():
+    """Mutant model._chatter 30: every group's chatter is moderated from group 0's moderation stream."""
+    p = Params(n_households=400, group_size=34.0, chatter_rule="strict", admin_availability=1.0,
+               warnings_before_removal=10, conflict_leave_prob=0.0)
+    model = NeighbourhoodWatch(p, seed=3, with_space=False)
+    group, checked = model.groups[-1], 0
+    assert group.index > 0
+    for day in range(3, 40):
+        model.now = day * MINUTES_PER_DAY + 600.0
+        model._chatter(day, group)
+        msg = group.log[-1] if group.log[-1].kind == "offtopic" else group.log[-2]
+        if msg.role != "resident":
+            continue
+        reference = Streams(3).daily("moderation", day, group.index)
+        assert group.admin_acts(reference) is not None
+        assert msg.removed_at == msg.time + group.admin_delay(reference), day
+        checked += 1
+    assert checked > 10
+
+
+def test_situation_rates_are_per_thousand_households_a_month():
+    """Mutants world.World.__init__ 5 and 12: the monthly rates are per 1,001 households, or divided
+    by the households instead of multiplied."""
+    p = Params(n_households=2000)
+    world = World(p, np.random.default_rng(0))
+    monthly = world.daily_rates * DAYS_PER_MONTH / 2
+    assert monthly[:4] == pytest.approx([p.burglary_rate, p.attempted_burglary_rate, p.vehicle_crime_rate,
+                                         p.vandalism_rate], rel=1e-12)
+    assert monthly[4:].sum() == pytest.approx(p.ambiguous_rate, rel=1e-12)
+
+
+def test_the_ties_of_a_last_resident_without_ties_are_still_counted():
+    """Mutant residents.Residents._ties 12: the tie pointers end at the last resident with a tie, so
+    the daily update reads past them for those after it."""
+    res = Residents(Params(), np.array([True, True, False, False, False]), np.random.default_rng(0))
+    src, dst = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    ptr, idx = res._ties(src, dst)
+    assert ptr.tolist() == [0, 1, 3, 4, 4, 4] and idx.tolist() == [1, 0, 2, 1]
+
+
+def test_after_a_burglary_without_draws_each_household_decides_on_its_own_draw():
+    """Mutant membership.Membership.after_incident 10: called without ``u``, one draw decides for every
+    household of the scene, so all join or none."""
+    model = NeighbourhoodWatch(Params(n_households=300, incident_join_prob=0.5), seed=1, with_space=False)
+    res = model.residents
+    before, outside = model.membership.count, int(np.count_nonzero(~res.member))
+    model.membership.after_incident(np.arange(300), 0.0, rng=np.random.default_rng(0))
+    joined = model.membership.count - before
+    assert outside > 40 and 0.3 * outside < joined < 0.7 * outside
