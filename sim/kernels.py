@@ -180,3 +180,62 @@ def suspecting(observers, u, offence, minority, recognise_prob, ambiguous_prob, 
             out[k] = o
             k += 1
     return out[:k]
+
+
+
+@_jit
+def responding(suspicious, u, member, trust, alertness, call_prob, nonmember_call_prob, trust_mean,
+               saar_app_prob, investigate_prob, post_chance):
+    """Each suspicious resident's response code (``sim.residents.Response``: SAAR 0, CALL_ONLY 1,
+    INVESTIGATE 2, APP_ONLY 3, NOTHING 4) from their four draws ``u[:, j]`` (call, tell the group,
+    investigate, post), the first that applies in that order (``Residents.respond``)."""
+    out = np.empty(len(suspicious), dtype=np.int64)
+    for j in range(len(suspicious)):
+        i = suspicious[j]
+        is_member = member[i]
+        trust_factor = trust[i] / trust_mean
+        call_base = call_prob if is_member else nonmember_call_prob
+        calls = u[0, j] < min(call_base * trust_factor, 1.0)
+        distrust = min(max(2 - trust_factor, 0.5), 1.5)
+        if calls:
+            out[j] = 0 if is_member and u[1, j] < saar_app_prob else 1
+        elif is_member and u[2, j] < min(investigate_prob * (1 + alertness[i]) * distrust, 1.0):
+            out[j] = 2
+        elif is_member and u[3, j] < post_chance:
+            out[j] = 3
+        else:
+            out[j] = 4
+    return out
+
+# -- numpy's Philox4x64-10, for the first draw of a substream (sim.streams) -----------------------
+_U64 = np.uint64
+_PHILOX_M0, _PHILOX_M1 = _U64(0xD2E7470EE14C6C93), _U64(0xCA5A826395121157)   # multipliers
+_PHILOX_W0, _PHILOX_W1 = _U64(0x9E3779B97F4A7C15), _U64(0xBB67AE8584CAA73B)   # key increments
+_LOW32, _32, _11 = _U64(0xFFFFFFFF), _U64(32), _U64(11)
+
+
+@_jit
+def _mulhilo(a, b):
+    """The high and low 64 bits of the 128-bit product a x b (from 32-bit halves)."""
+    a_lo, a_hi, b_lo, b_hi = a & _LOW32, a >> _32, b & _LOW32, b >> _32
+    lo_lo, hi_lo, lo_hi = a_lo * b_lo, a_hi * b_lo, a_lo * b_hi
+    cross = (lo_lo >> _32) + (hi_lo & _LOW32) + lo_hi
+    return a_hi * b_hi + (hi_lo >> _32) + (cross >> _32), (cross << _32) | (lo_lo & _LOW32)
+
+
+@_jit
+def first_uniforms(seed, keys, out):
+    """``out[i]``: the first ``random()`` of ``Generator(Philox(key=(seed, keys[i])))`` at counter 0,
+    as numpy computes it: the first of the four words of Philox4x64-10 at counter 1 (numpy counts
+    up before it draws), its top 53 bits times 2^-53."""
+    for i in range(len(keys)):
+        k0, k1 = _U64(seed), _U64(keys[i])
+        c0, c1, c2, c3 = _U64(1), _U64(0), _U64(0), _U64(0)
+        for r in range(10):
+            if r > 0:
+                k0 += _PHILOX_W0
+                k1 += _PHILOX_W1
+            hi0, lo0 = _mulhilo(_PHILOX_M0, c0)
+            hi1, lo1 = _mulhilo(_PHILOX_M1, c2)
+            c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        out[i] = (c0 >> _11) * (1.0 / 9007199254740992.0)

@@ -72,6 +72,9 @@ class Episode:
     handling: np.random.Generator | None = None   # its police stream (made on first use)
 
 
+RESPONSE_COUNTS = tuple(f"responses_{r.name.lower()}" for r in Response)   # the tally's name of each
+
+
 def _person_leaves() -> None:
     """The person of the situation leaves (or already has): nothing to do but keep time."""
 
@@ -164,7 +167,7 @@ class NeighbourhoodWatch(Model):
         self.situations.extend(self.today)
         for s in self.today:
             self._schedule(s.start, None, self._situation_occurs, s)
-        for group, members in zip(self.groups, self.membership.counts().tolist()):
+        for group, members in self._may_chatter(day):
             for minute in self._chatter_times(day, group, members):
                 self._schedule(day * MINUTES_PER_DAY + minute, None, self._chatter, day, group)
         self._work_off_until((day + 1) * MINUTES_PER_DAY)
@@ -249,8 +252,8 @@ class NeighbourhoodWatch(Model):
         res.alarm_witnesses(suspicious)
         responses = res.respond(suspicious, u[2:6, at])
         counts = np.bincount(responses, minlength=len(Response)).tolist()
-        for r in Response:
-            t.add(f"responses_{r.name.lower()}", counts[r])
+        for name, n in zip(RESPONSE_COUNTS, counts):
+            t.add(name, n)
         if counts[Response.CALL_ONLY]:
             t.add("responses_call_only_members",
                   int(np.count_nonzero((responses == Response.CALL_ONLY) & res.member[suspicious])))
@@ -264,7 +267,7 @@ class NeighbourhoodWatch(Model):
         episode = Episode(s, self.groups[self.hood.home_group[s.node]])
         self._schedule(s.gone_at, episode, _person_leaves)  # the episode lasts at least this long
         act_at = self.now - p.reaction_minutes * np.log1p(-u[6, at])   # exponential delays
-        for resident, response, at in zip(suspicious.tolist(), responses, act_at):
+        for resident, response, at in zip(suspicious.tolist(), responses.tolist(), act_at.tolist()):
             if response == Response.NOTHING:
                 continue
             episode.participants.add(resident)
@@ -510,6 +513,22 @@ class NeighbourhoodWatch(Model):
         return True
 
     # -- chatter -------------------------------------------------------------------------------
+    def _may_chatter(self, day: int) -> list[tuple[ChatGroup, int]]:
+        """The groups, with their members, that may have chatter today. Most group-days have none,
+        and the first draw of the day's chatter stream tells which: below rate 10, numpy's Poisson
+        count is 0 when that uniform is at most exp(-rate). That draw is computed without making
+        the stream (``Streams.first_daily_uniforms``); the other groups' counts are drawn as before."""
+        p, counts = self.params, self.membership.counts()
+        if p.offtopic_rate == 0:
+            return []
+        u = self.streams.first_daily_uniforms("chatter", day, len(self.groups))
+        if u is None:
+            return list(zip(self.groups, counts.tolist()))
+        rates = p.offtopic_rate * self.groups[0].chatter_multiplier * counts / DAYS_PER_MONTH  # as below
+        maybe = (counts > 0) & ((rates >= 10) | (u > np.exp(-rates) * (1 - 1e-9)))  # a margin for exp's last bit
+        members = counts.tolist()
+        return [(self.groups[g], members[g]) for g in np.flatnonzero(maybe).tolist()]
+
     def _chatter_times(self, day: int, group: ChatGroup, members: int) -> np.ndarray:
         p = self.params
         if not members or p.offtopic_rate == 0:

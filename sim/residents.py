@@ -23,7 +23,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.kernels import noticing, suspecting, talk_and_forget
+from sim.kernels import noticing, responding, suspecting, talk_and_forget
 from sim.params import Params
 
 
@@ -115,31 +115,24 @@ class Residents:
 
     # -- process 4: response -----------------------------------------------------------------
     def respond(self, suspicious: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """A ``Response`` for each suspicious resident. Non-members only call 112 or do nothing.
+        """A ``Response`` code for each suspicious resident. Non-members only call 112 or do nothing.
+
+        Each calls 112 at ``call_112_prob`` (non-members ``nonmember_call_112_prob``) times their
+        trust relative to ``trust_mean``; a member who calls also says so in the group (SAAR) at
+        ``saar_app_prob``. A member who does not call goes to look at ``investigate_prob`` times
+        (1 + alertness) times distrust (2 - the trust factor, within 0.5-1.5: Epstein-style, alert
+        residents who trust the police less take matters in hand), else posts at ``post_prob``
+        (less the report form's friction). Every chance is at most 1. One compiled pass
+        (``sim.kernels.responding``).
 
         ``u``: four rows of uniform draws (call, tell the group, investigate, post), one column per
         suspicious resident; else drawn here.
         """
         p = self.p
-        k = len(suspicious)
-        u = self.rng.random((4, k)) if u is None else u
-        is_member = self.member[suspicious]
-        trust_factor = self.trust[suspicious] / p.trust_mean
-        call_base = np.where(is_member, p.call_112_prob, p.nonmember_call_112_prob)
-        calls = u[0] < np.minimum(call_base * trust_factor, 1.0)
-        tells_group = is_member & (u[1] < p.saar_app_prob)
-        # Epstein-style: alert residents who trust the police less take matters in hand
-        distrust = (2 - trust_factor).clip(0.5, 1.5)
-        investigates = is_member & (u[2] < np.minimum(
-            p.investigate_prob * (1 + self.alertness[suspicious]) * distrust, 1.0))
+        u = self.rng.random((4, len(suspicious))) if u is None else u
         post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
-        posts = is_member & (u[3] < post_chance)
-        response = np.full(k, Response.NOTHING)   # the first that applies, in this order (np.select's rule):
-        response[posts] = Response.APP_ONLY          # assigned last to first
-        response[investigates] = Response.INVESTIGATE
-        response[calls] = Response.CALL_ONLY
-        response[calls & tells_group] = Response.SAAR
-        return response
+        return responding(suspicious, u, self.member, self.trust, self.alertness, p.call_112_prob,
+                          p.nonmember_call_112_prob, p.trust_mean, p.saar_app_prob, p.investigate_prob, post_chance)
 
     # -- process 5: reading the group ----------------------------------------------------------
     def alarm(self, readers: np.ndarray, stigmatising: bool = False) -> None:

@@ -30,6 +30,8 @@ import ctypes
 
 import numpy as np
 
+from .kernels import first_uniforms
+
 PURPOSES = ("traits", "observe", "episode", "police", "chatter", "moderation", "membership", "direct")
 _CODE = {name: (i + 1) << 48 for i, name in enumerate(PURPOSES)}   # the purpose above a 48-bit id
 
@@ -86,6 +88,19 @@ except (AttributeError, TypeError, ValueError):
     DIRECT_REKEY = False
 
 
+def _first_uniforms_work() -> bool:
+    """Whether ``sim.kernels.first_uniforms`` gives numpy's first draws in this numpy build."""
+    keys = np.array([0, 1, (5 << 48) | (364 << 16) | 3, 2**64 - 1], dtype=np.uint64)
+    got = np.empty(len(keys))
+    first_uniforms(np.uint64(2**63 + 12345), keys, got)
+    want = [np.random.Generator(np.random.Philox(key=np.array([2**63 + 12345, k], dtype=np.uint64))).random()
+            for k in keys.tolist()]
+    return got.tolist() == want
+
+
+FIRST_UNIFORMS = _first_uniforms_work()
+
+
 class Streams:
     """The substreams of one run with ``seed``."""
 
@@ -126,6 +141,17 @@ class Streams:
     def observe(self, situation: int) -> np.random.Generator:
         """Situation ``situation``'s observe stream (used at once: one generator, rekeyed)."""
         return self._rekey(self._observe, "observe", situation)
+
+    def first_daily_uniforms(self, purpose: str, day: int, groups: int) -> np.ndarray | None:
+        """The first ``random()`` that day ``day``'s stream for ``purpose`` would draw in each of
+        groups 0 .. ``groups`` - 1, without making or rekeying a generator (computed from Philox,
+        ``sim.kernels.first_uniforms``); None if this numpy build's Philox is not reproduced."""
+        if not FIRST_UNIFORMS:
+            return None
+        out = np.empty(groups)
+        first_uniforms(np.uint64(self.seed), np.arange(groups, dtype=np.uint64) | np.uint64(_CODE[purpose] | day << 16),
+                       out)
+        return out
 
     def daily(self, purpose: str, day: int, group: int = 0) -> np.random.Generator:
         """Day ``day``'s stream for ``purpose`` in ``group`` (rekeyed on its first use that day)."""
