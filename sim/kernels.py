@@ -145,69 +145,117 @@ def state_row(out, member, ever_member, alertness, fear, trust, unsafe_threshold
     out[10] = n
 
 
+# -- a situation's witnesses: one rule per person, used by the array passes and the fused one ------
+# Rules: Residents.notice, Residents.appraise and Residents.respond document them. ``rules`` (the
+# run's constants, ``Residents.witness_rules``): notice's alertness gain, recognise, ambiguous,
+# fear and bias gains, the two call chances, trust mean, SAAR, investigate, post, alarm gain.
+_NOTICE_GAIN, _RECOGNISE, _AMBIGUOUS, _FEAR_GAIN, _BIAS_GAIN, _CALL, _NONMEMBER_CALL, _TRUST_MEAN, \
+    _SAAR, _INVESTIGATE, _POST, _ALARM = range(12)
+
+
+@_jit
+def _notices(u, alertness, chance_at_baseline, alertness_gain):
+    return u < min(chance_at_baseline * (1 + alertness_gain * alertness), 1.0)
+
+
+@_jit
+def _suspects(u, offence, minority, fear, bias, recognise_prob, ambiguous_prob, fear_gain, bias_gain):
+    if offence:
+        chance = recognise_prob
+    else:
+        chance = ambiguous_prob * (1 + fear_gain * fear)
+        if minority:
+            chance = chance * (1 + bias_gain * bias)
+    return u < min(chance, 1.0)
+
+
+@_jit
+def _response(u_call, u_tell, u_investigate, u_post, is_member, trust, alertness, call_prob,
+              nonmember_call_prob, trust_mean, saar_app_prob, investigate_prob, post_chance):
+    """A response code (``sim.residents.Response``: SAAR 0, CALL_ONLY 1, INVESTIGATE 2, APP_ONLY 3,
+    NOTHING 4): the first that applies in that order."""
+    trust_factor = trust / trust_mean
+    call_base = call_prob if is_member else nonmember_call_prob
+    if u_call < min(call_base * trust_factor, 1.0):
+        return 0 if is_member and u_tell < saar_app_prob else 1
+    distrust = min(max(2 - trust_factor, 0.5), 1.5)
+    if is_member and u_investigate < min(investigate_prob * (1 + alertness) * distrust, 1.0):
+        return 2
+    if is_member and u_post < post_chance:
+        return 3
+    return 4
+
+
 @_jit
 def noticing(candidates, alertness, u, chance_at_baseline, alertness_gain):
-    """``candidates`` whose draw ``u`` falls below their chance of noticing:
-    ``chance_at_baseline * (1 + alertness_gain * alertness)``, at most 1 (``Residents.notice``)."""
+    """``candidates`` whose draw ``u`` falls below their chance of noticing."""
     out = np.empty(len(candidates), dtype=np.int64)
     k = 0
     for j in range(len(candidates)):
-        c = candidates[j]
-        if u[j] < min(chance_at_baseline * (1 + alertness_gain * alertness[c]), 1.0):
-            out[k] = c
+        if _notices(u[j], alertness[candidates[j]], chance_at_baseline, alertness_gain):
+            out[k] = candidates[j]
             k += 1
     return out[:k]
 
 
 @_jit
-def suspecting(observers, u, offence, minority, recognise_prob, ambiguous_prob, fear_gain, fear,
-               bias_gain, bias):
-    """``observers`` whose draw ``u`` falls below their chance of finding the situation suspicious
-    (``Residents.appraise``): an offence is recognised at ``recognise_prob``; an innocent situation
-    at ``ambiguous_prob * (1 + fear_gain * fear)``, times ``(1 + bias_gain * bias)`` for a person
-    of the minority; at most 1."""
+def suspecting(observers, u, offence, minority, fear, bias, rules):
+    """``observers`` whose draw ``u`` falls below their chance of finding the situation suspicious."""
     out = np.empty(len(observers), dtype=np.int64)
     k = 0
     for j in range(len(observers)):
         o = observers[j]
-        if offence:
-            chance = recognise_prob
-        else:
-            chance = ambiguous_prob * (1 + fear_gain * fear[o])
-            if minority:
-                chance = chance * (1 + bias_gain * bias[o])
-        if u[j] < min(chance, 1.0):
+        if _suspects(u[j], offence, minority, fear[o], bias[o], rules[_RECOGNISE], rules[_AMBIGUOUS],
+                     rules[_FEAR_GAIN], rules[_BIAS_GAIN]):
             out[k] = o
             k += 1
     return out[:k]
 
 
-
 @_jit
-def responding(suspicious, u, member, trust, alertness, call_prob, nonmember_call_prob, trust_mean,
-               saar_app_prob, investigate_prob, post_chance):
-    """Each suspicious resident's response code (``sim.residents.Response``: SAAR 0, CALL_ONLY 1,
-    INVESTIGATE 2, APP_ONLY 3, NOTHING 4) from their four draws ``u[:, j]`` (call, tell the group,
-    investigate, post), the first that applies in that order (``Residents.respond``)."""
+def responding(suspicious, u, member, trust, alertness, rules):
+    """Each suspicious resident's response code from their four draws ``u[:, j]``."""
     out = np.empty(len(suspicious), dtype=np.int64)
     for j in range(len(suspicious)):
         i = suspicious[j]
-        is_member = member[i]
-        trust_factor = trust[i] / trust_mean
-        call_base = call_prob if is_member else nonmember_call_prob
-        calls = u[0, j] < min(call_base * trust_factor, 1.0)
-        distrust = min(max(2 - trust_factor, 0.5), 1.5)
-        if calls:
-            out[j] = 0 if is_member and u[1, j] < saar_app_prob else 1
-        elif is_member and u[2, j] < min(investigate_prob * (1 + alertness[i]) * distrust, 1.0):
-            out[j] = 2
-        elif is_member and u[3, j] < post_chance:
-            out[j] = 3
-        else:
-            out[j] = 4
+        out[j] = _response(u[0, j], u[1, j], u[2, j], u[3, j], member[i], trust[i], alertness[i],
+                           rules[_CALL], rules[_NONMEMBER_CALL], rules[_TRUST_MEAN], rules[_SAAR],
+                           rules[_INVESTIGATE], rules[_POST])
     return out
 
-# -- numpy's Philox4x64-10, for the first draw of a substream (sim.streams) -----------------------
+
+@_jit
+def witnessing(in_sight, u, offence, minority, chance_at_baseline, alertness, fear, bias, member, trust, rules):
+    """Processes 2-4 for one situation in one pass (``Residents.witness``): who notices it (draws
+    ``u[0]``), who of them finds it suspicious (``u[1]``), their alarm, and what each does
+    (``u[2:6]``), household ``in_sight[j]`` drawing column j. Returns the number of observers, the
+    suspicious, their responses and their reaction draws (``u[6]``).
+
+    As the array passes in turn: noticing and appraisal read only the household's own state, and
+    a witness's alarm changes only their own alertness, which their response then reads."""
+    suspicious = np.empty(len(in_sight), dtype=np.int64)
+    responses = np.empty(len(in_sight), dtype=np.int64)
+    react = np.empty(len(in_sight))
+    observers = k = 0
+    for j in range(len(in_sight)):
+        i = in_sight[j]
+        if not _notices(u[0, j], alertness[i], chance_at_baseline, rules[_NOTICE_GAIN]):
+            continue
+        observers += 1
+        if not _suspects(u[1, j], offence, minority, fear[i], bias[i], rules[_RECOGNISE], rules[_AMBIGUOUS],
+                         rules[_FEAR_GAIN], rules[_BIAS_GAIN]):
+            continue
+        alertness[i] += rules[_ALARM] * (1 - alertness[i])
+        suspicious[k] = i
+        responses[k] = _response(u[2, j], u[3, j], u[4, j], u[5, j], member[i], trust[i], alertness[i],
+                                 rules[_CALL], rules[_NONMEMBER_CALL], rules[_TRUST_MEAN], rules[_SAAR],
+                                 rules[_INVESTIGATE], rules[_POST])
+        react[k] = u[6, j]
+        k += 1
+    return observers, suspicious[:k], responses[:k], react[:k]
+
+
+# -- numpy's Philox4x64-10: a substream's first draws without making its generator (sim.streams) ---
 _U64 = np.uint64
 _PHILOX_M0, _PHILOX_M1 = _U64(0xD2E7470EE14C6C93), _U64(0xCA5A826395121157)   # multipliers
 _PHILOX_W0, _PHILOX_W1 = _U64(0x9E3779B97F4A7C15), _U64(0xBB67AE8584CAA73B)   # key increments
@@ -224,18 +272,41 @@ def _mulhilo(a, b):
 
 
 @_jit
-def first_uniforms(seed, keys, out):
-    """``out[i]``: the first ``random()`` of ``Generator(Philox(key=(seed, keys[i])))`` at counter 0,
-    as numpy computes it: the first of the four words of Philox4x64-10 at counter 1 (numpy counts
-    up before it draws), its top 53 bits times 2^-53."""
-    for i in range(len(keys)):
-        k0, k1 = _U64(seed), _U64(keys[i])
-        c0, c1, c2, c3 = _U64(1), _U64(0), _U64(0), _U64(0)
-        for r in range(10):
-            if r > 0:
-                k0 += _PHILOX_W0
-                k1 += _PHILOX_W1
-            hi0, lo0 = _mulhilo(_PHILOX_M0, c0)
-            hi1, lo1 = _mulhilo(_PHILOX_M1, c2)
-            c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
-        out[i] = (c0 >> _11) * (1.0 / 9007199254740992.0)
+def _philox(k0, k1, counter):
+    """The four 64-bit words of Philox4x64-10 at counter (``counter``, 0, 0, 0) under key (k0, k1)."""
+    c0, c1, c2, c3 = _U64(counter), _U64(0), _U64(0), _U64(0)
+    for r in range(10):
+        if r > 0:
+            k0 += _PHILOX_W0
+            k1 += _PHILOX_W1
+        hi0, lo0 = _mulhilo(_PHILOX_M0, c0)
+        hi1, lo1 = _mulhilo(_PHILOX_M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return c0, c1, c2, c3
+
+
+@_jit
+def _unit(word):
+    """numpy's ``random()`` from a 64-bit word: its top 53 bits times 2^-53."""
+    return (word >> _11) * (1.0 / 9007199254740992.0)
+
+
+@_jit
+def first_uniforms(seed, base_key, n):
+    """The first ``random()`` of ``Generator(Philox(key=(seed, base_key | i)))`` at counter 0, for i
+    in 0 .. n - 1: the first word at counter 1 (numpy counts up before it draws)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _unit(_philox(_U64(seed), _U64(base_key) | _U64(i), 1)[0])
+    return out
+
+
+@_jit
+def uniforms(seed, key, out):
+    """``out`` (one dimension): the first ``len(out)`` ``random()`` of
+    ``Generator(Philox(key=(seed, key)))`` at counter 0; draw d is word d % 4 at counter d // 4 + 1."""
+    n = len(out)
+    for block in range((n + 3) // 4):
+        words = _philox(_U64(seed), _U64(key), block + 1)
+        for j in range(min(4, n - 4 * block)):
+            out[4 * block + j] = _unit(words[j])

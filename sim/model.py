@@ -25,9 +25,11 @@ for everything up to their first difference, and mostly the same after it (commo
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
+import math
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -106,10 +108,9 @@ class NeighbourhoodWatch(Model):
         self.central = ChatGroup(p, self.residents, self.admin_nodes, Tally(), direct, self.membership,
                                  index=CENTRAL)
         self.police = Police(self, p, self.tally, direct)
-        self._ties = set(zip(self.hood.social_src.tolist(), self.hood.social_dst.tolist()))
+        self._ties = set((self.hood.social_src * p.n_households + self.hood.social_dst).tolist())  # a * n + b
         self._new_ties: list[tuple[int, int]] = []
 
-        self.positions = dict(enumerate(map(tuple, self.hood.positions.tolist())))
         self.graph = self.hood.graph() if with_space else None
         if with_space:  # Mesa's network space, for Mesa tools and the app
             self.grid = Network(self.graph, layout=self.positions, random=self.random)
@@ -125,6 +126,11 @@ class NeighbourhoodWatch(Model):
         self._recording = True
         self._diffusion_pending = 0          # offences still to be prevented by diffusion of benefits
         self.running = True
+
+    @functools.cached_property
+    def positions(self) -> dict[int, tuple[float, float]]:
+        """Each household's position on the plan (the app's layout)."""
+        return dict(enumerate(map(tuple, self.hood.positions.tolist())))
 
     @property
     def day(self) -> int:
@@ -234,23 +240,19 @@ class NeighbourhoodWatch(Model):
             t.add("innocent_minority")
         # the observe stream: one draw per household in sight for each decision (rows: notice,
         # appraise, call, tell the group, investigate, post, reaction delay, join after a burglary)
-        rng = self.streams.observe(s.id)
-        u = rng.random((8, len(in_sight)))
-        if s.kind in VICTIMISING_KINDS:
+        if s.kind in VICTIMISING_KINDS:   # the stream goes on after the block: who joins, in what order
+            rng = self.streams.observe(s.id)
+            u = rng.random((8, len(in_sight)))
             t.add("burglaries")
             res.victimise(s.node)
             self.membership.after_incident(in_sight, self.now, u[7], rng)
-
-        observers = res.notice(in_sight, s.minute, u[0])
-        seen = np.searchsorted(in_sight, observers)    # in_sight is sorted
-        suspicious = res.appraise(observers, s.offence, s.minority, u[1, seen])
-        t.add("observations", len(observers))
-        t.add("suspicions", len(suspicious))
+        else:
+            u = self.streams.observe_draws(s.id, 8, len(in_sight))
+        n_observers, suspicious, responses, react_draws = res.witness(in_sight, s.minute, s.offence, s.minority, u)
+        t.add("observations", n_observers)
         if not len(suspicious):  # the common case: nobody finds it suspicious
             return
-        at = np.searchsorted(in_sight, suspicious)
-        res.alarm_witnesses(suspicious)
-        responses = res.respond(suspicious, u[2:6, at])
+        t.add("suspicions", len(suspicious))
         counts = np.bincount(responses, minlength=len(Response)).tolist()
         for name, n in zip(RESPONSE_COUNTS, counts):
             t.add(name, n)
@@ -266,7 +268,7 @@ class NeighbourhoodWatch(Model):
 
         episode = Episode(s, self.groups[self.hood.home_group[s.node]])
         self._schedule(s.gone_at, episode, _person_leaves)  # the episode lasts at least this long
-        act_at = self.now - p.reaction_minutes * np.log1p(-u[6, at])   # exponential delays
+        act_at = self.now - p.reaction_minutes * np.log1p(-react_draws)   # exponential delays
         for resident, response, at in zip(suspicious.tolist(), responses.tolist(), act_at.tolist()):
             if response == Response.NOTHING:
                 continue
@@ -518,16 +520,16 @@ class NeighbourhoodWatch(Model):
         and the first draw of the day's chatter stream tells which: below rate 10, numpy's Poisson
         count is 0 when that uniform is at most exp(-rate). That draw is computed without making
         the stream (``Streams.first_daily_uniforms``); the other groups' counts are drawn as before."""
-        p, counts = self.params, self.membership.counts()
+        p, counts = self.params, self.membership.counts().tolist()
         if p.offtopic_rate == 0:
             return []
         u = self.streams.first_daily_uniforms("chatter", day, len(self.groups))
         if u is None:
-            return list(zip(self.groups, counts.tolist()))
-        rates = p.offtopic_rate * self.groups[0].chatter_multiplier * counts / DAYS_PER_MONTH  # as below
-        maybe = (counts > 0) & ((rates >= 10) | (u > np.exp(-rates) * (1 - 1e-9)))  # a margin for exp's last bit
-        members = counts.tolist()
-        return [(self.groups[g], members[g]) for g in np.flatnonzero(maybe).tolist()]
+            return list(zip(self.groups, counts))
+        per_member = p.offtopic_rate * self.groups[0].chatter_multiplier   # the rate as _chatter_times has it
+        return [(self.groups[g], members) for g, members in enumerate(counts)
+                if members and ((rate := per_member * members / DAYS_PER_MONTH) >= 10
+                                or u[g] > math.exp(-rate) * (1 - 1e-9))]   # a margin for exp's last bit
 
     def _chatter_times(self, day: int, group: ChatGroup, members: int) -> np.ndarray:
         p = self.params
@@ -549,9 +551,10 @@ class NeighbourhoodWatch(Model):
     def _form_ties(self, members: list[int], episode: Episode) -> None:
         """Members active in the same episode may get to know each other (process 8)."""
         rng = self._traffic(episode) if len(members) > 1 else None
+        n = self.params.n_households
         for a, b in combinations(sorted(members), 2):
-            if (a, b) not in self._ties and rng.random() < self.params.tie_prob:
-                self._ties.update(((a, b), (b, a)))
+            if a * n + b not in self._ties and rng.random() < self.params.tie_prob:
+                self._ties.update((a * n + b, b * n + a))
                 self._new_ties.append((a, b))
                 self.tally.add("ties_formed")
                 if self.graph is not None:

@@ -123,9 +123,14 @@ def _territories(positions: np.ndarray, street: np.ndarray, n_streets: int, k: i
     seeds = [int(rng.integers(n_streets))]   # drawn even for one territory: the stream stays aligned
     if k == 1:
         return np.zeros(n_streets, dtype=np.int64)
-    centres = np.array([positions[street == s].mean(axis=0) for s in range(n_streets)])
+    # each street's centre (positions are multiples of 0.5, so these sums are exact in any order)
+    houses = np.bincount(street, minlength=n_streets)
+    centres = np.column_stack([np.bincount(street, weights=positions[:, j], minlength=n_streets) / houses
+                               for j in range(2)])
+    nearest_seed = np.hypot(*(centres - centres[seeds[0]]).T)   # each street's distance to its nearest seed
     while len(seeds) < k:
-        seeds.append(int(np.argmax(np.min(np.hypot(*(centres[:, None, :] - centres[seeds][None]).transpose(2, 0, 1)), axis=1))))
+        seeds.append(int(np.argmax(nearest_seed)))
+        nearest_seed = np.minimum(nearest_seed, np.hypot(*(centres - centres[seeds[-1]]).T))
     means = centres[seeds]
     for _ in range(rounds):
         label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)

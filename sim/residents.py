@@ -23,7 +23,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.kernels import noticing, responding, suspecting, talk_and_forget
+from sim.kernels import noticing, responding, suspecting, talk_and_forget, witnessing
 from sim.params import Params
 
 
@@ -69,6 +69,12 @@ class Residents:
         self._rates = np.array([p.talk_rate * p.alertness_talk_gain, p.talk_rate, p.talk_fear_gain, p.talk_relief,
                                 p.watch_reassurance, p.unsafe_threshold, p.alertness_baseline,
                                 np.exp(-1 / p.fear_memory_days), np.exp(-1 / p.alertness_memory_days)])
+        # the run's constants of noticing, appraisal, response and alarm (sim.kernels' order)
+        self._witness_rules = np.array([
+            p.alertness_observe_gain, p.recognise_offence_prob, p.ambiguous_suspicion_prob, p.fear_suspicion_gain,
+            p.bias_suspicion_gain, p.call_112_prob, p.nonmember_call_112_prob, p.trust_mean, p.saar_app_prob,
+            p.investigate_prob, p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0),
+            p.alertness_gain])
         self._ties_of: tuple = (-1, None, None)   # (number of tie ends, CSR pointers, CSR indices)
         self._scratch = np.empty((2, n))         # the daily update's ties' alertness and afraid ties
 
@@ -77,25 +83,29 @@ class Residents:
 
     # -- process 2: observation --------------------------------------------------------------
     def notice(self, candidates: np.ndarray, minute: float, u: np.ndarray | None = None) -> np.ndarray:
-        """Those among ``candidates`` (households in sight) who notice the situation.
+        """Those among ``candidates`` (households in sight) who notice the situation: each at
+        ``observe_prob`` times the share at home at that hour (``home_day_share`` 7-23 h, else
+        ``home_night_share``), times (1 + ``alertness_observe_gain`` x alertness), at most 1.
 
         ``u``: one uniform draw per candidate (the situation's observe stream), else drawn here.
         """
+        u = self.rng.random(len(candidates)) if u is None else u
+        return noticing(candidates, self.alertness, u, self._notice_chance(minute), self.p.alertness_observe_gain)
+
+    def _notice_chance(self, minute: float) -> float:
         p = self.p
         hour = (minute / 60) % 24
-        at_home = p.home_day_share if 7 <= hour < 23 else p.home_night_share
-        u = self.rng.random(len(candidates)) if u is None else u
-        return noticing(candidates, self.alertness, u, at_home * p.observe_prob, p.alertness_observe_gain)
+        return (p.home_day_share if 7 <= hour < 23 else p.home_night_share) * p.observe_prob
 
     # -- process 3: appraisal ----------------------------------------------------------------
     def appraise(self, observers: np.ndarray, offence: bool, minority: bool,
                  u: np.ndarray | None = None) -> np.ndarray:
-        """Those among ``observers`` who find the situation suspicious (``u``: as ``notice``)."""
-        p = self.p
+        """Those among ``observers`` who find the situation suspicious (``u``: as ``notice``): an
+        offence is recognised at ``recognise_offence_prob``; an innocent situation at
+        ``ambiguous_suspicion_prob`` x (1 + ``fear_suspicion_gain`` x fear), times
+        (1 + ``bias_suspicion_gain`` x bias) for a person of the minority; at most 1."""
         u = self.rng.random(len(observers)) if u is None else u
-        return suspecting(observers, u, bool(offence), bool(minority), p.recognise_offence_prob,
-                          p.ambiguous_suspicion_prob, p.fear_suspicion_gain, self.fear,
-                          p.bias_suspicion_gain, self.bias)
+        return suspecting(observers, u, bool(offence), bool(minority), self.fear, self.bias, self._witness_rules)
 
     def stigmatising_chance(self, authors: np.ndarray | int) -> np.ndarray:
         """Chance a report about a minority person names appearance rather than behaviour.
@@ -128,11 +138,18 @@ class Residents:
         ``u``: four rows of uniform draws (call, tell the group, investigate, post), one column per
         suspicious resident; else drawn here.
         """
-        p = self.p
         u = self.rng.random((4, len(suspicious))) if u is None else u
-        post_chance = p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0)
-        return responding(suspicious, u, self.member, self.trust, self.alertness, p.call_112_prob,
-                          p.nonmember_call_112_prob, p.trust_mean, p.saar_app_prob, p.investigate_prob, post_chance)
+        return responding(suspicious, u, self.member, self.trust, self.alertness, self._witness_rules)
+
+    def witness(self, in_sight: np.ndarray, minute: float, offence: bool, minority: bool,
+                u: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """Processes 2-4 for a situation at ``minute`` in one compiled pass (``sim.kernels.witnessing``):
+        ``notice``, ``appraise``, ``alarm_witnesses`` and ``respond``, household ``in_sight[j]``
+        drawing column j of ``u`` (rows: notice, appraise, call, tell the group, investigate, post,
+        reaction delay). Returns the number of observers, the suspicious, their responses and
+        their reaction-delay draws."""
+        return witnessing(in_sight, u, bool(offence), bool(minority), self._notice_chance(minute), self.alertness,
+                          self.fear, self.bias, self.member, self.trust, self._witness_rules)
 
     # -- process 5: reading the group ----------------------------------------------------------
     def alarm(self, readers: np.ndarray, stigmatising: bool = False) -> None:

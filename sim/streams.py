@@ -30,7 +30,7 @@ import ctypes
 
 import numpy as np
 
-from .kernels import first_uniforms
+from .kernels import first_uniforms, uniforms
 
 PURPOSES = ("traits", "observe", "episode", "police", "chatter", "moderation", "membership", "direct")
 _CODE = {name: (i + 1) << 48 for i, name in enumerate(PURPOSES)}   # the purpose above a 48-bit id
@@ -88,17 +88,23 @@ except (AttributeError, TypeError, ValueError):
     DIRECT_REKEY = False
 
 
-def _first_uniforms_work() -> bool:
-    """Whether ``sim.kernels.first_uniforms`` gives numpy's first draws in this numpy build."""
-    keys = np.array([0, 1, (5 << 48) | (364 << 16) | 3, 2**64 - 1], dtype=np.uint64)
-    got = np.empty(len(keys))
-    first_uniforms(np.uint64(2**63 + 12345), keys, got)
-    want = [np.random.Generator(np.random.Philox(key=np.array([2**63 + 12345, k], dtype=np.uint64))).random()
-            for k in keys.tolist()]
-    return got.tolist() == want
+def _philox_draws_work() -> bool:
+    """Whether ``sim.kernels.first_uniforms`` and ``uniforms`` give numpy's draws in this numpy build."""
+    seed, keys = 2**63 + 12345, [0, 1, (5 << 48) | (364 << 16) | 3, 2**64 - 1]
+    def numpy_draws(key, n):
+        return np.random.Generator(np.random.Philox(key=np.array([seed, key], dtype=np.uint64))).random(n)
+    first = [first_uniforms(np.uint64(seed), np.uint64(k), 1)[0] for k in keys] + \
+        first_uniforms(np.uint64(seed), np.uint64(7 << 48), 5).tolist()
+    keys = keys + [(7 << 48) | i for i in range(5)]
+    blocks = []
+    for key, n in zip(keys, (1, 7, 8, 37)):
+        blocks.append(np.empty(n))
+        uniforms(np.uint64(seed), np.uint64(key), blocks[-1])
+    return first == [numpy_draws(k, 1)[0] for k in keys] and all(
+        b.tolist() == numpy_draws(k, len(b)).tolist() for k, b in zip(keys, blocks))
 
 
-FIRST_UNIFORMS = _first_uniforms_work()
+PHILOX_DRAWS = _philox_draws_work()
 
 
 class Streams:
@@ -142,16 +148,23 @@ class Streams:
         """Situation ``situation``'s observe stream (used at once: one generator, rekeyed)."""
         return self._rekey(self._observe, "observe", situation)
 
-    def first_daily_uniforms(self, purpose: str, day: int, groups: int) -> np.ndarray | None:
+    def observe_draws(self, situation: int, rows: int, cols: int) -> np.ndarray:
+        """The first ``rows`` x ``cols`` draws of ``observe(situation)`` (as ``random((rows, cols))``),
+        computed from Philox without rekeying a generator (``sim.kernels.uniforms``) where this
+        numpy build's Philox is reproduced."""
+        if not PHILOX_DRAWS:
+            return self.observe(situation).random((rows, cols))
+        out = np.empty(rows * cols)
+        uniforms(np.uint64(self.seed), np.uint64(_CODE["observe"] | situation), out)
+        return out.reshape(rows, cols)
+
+    def first_daily_uniforms(self, purpose: str, day: int, groups: int) -> list[float] | None:
         """The first ``random()`` that day ``day``'s stream for ``purpose`` would draw in each of
         groups 0 .. ``groups`` - 1, without making or rekeying a generator (computed from Philox,
         ``sim.kernels.first_uniforms``); None if this numpy build's Philox is not reproduced."""
-        if not FIRST_UNIFORMS:
+        if not PHILOX_DRAWS:
             return None
-        out = np.empty(groups)
-        first_uniforms(np.uint64(self.seed), np.arange(groups, dtype=np.uint64) | np.uint64(_CODE[purpose] | day << 16),
-                       out)
-        return out
+        return first_uniforms(np.uint64(self.seed), np.uint64(_CODE[purpose] | day << 16), groups).tolist()
 
     def daily(self, purpose: str, day: int, group: int = 0) -> np.random.Generator:
         """Day ``day``'s stream for ``purpose`` in ``group`` (rekeyed on its first use that day)."""

@@ -157,6 +157,38 @@ def test_noticing_and_suspecting_are_the_numpy_formulas_bit_for_bit(offence, min
     assert res.appraise(candidates, offence, minority, u).tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("offence, minority", [(True, False), (False, False), (False, True)])
+def test_witnessing_in_one_pass_is_notice_appraise_alarm_and_respond_in_turn(offence, minority):
+    """``Residents.witness`` (one compiled pass) gives the observers, suspicious, responses,
+    reaction draws and alertness of the four array steps run one after another."""
+    n = 4000
+    rng = np.random.default_rng(11)
+    p = Params(alertness_observe_gain=3.0, fear_suspicion_gain=4.0, bias_suspicion_gain=5.0,
+               ambiguous_suspicion_prob=0.3, recognise_offence_prob=0.6, investigate_prob=0.4, post_prob=0.5)
+    one, steps = (Residents(p, np.random.default_rng(3).random(n) < 0.4, np.random.default_rng(3))
+                  for _ in range(2))
+    for res in (one, steps):
+        state = np.random.default_rng(5)
+        res.alertness, res.fear, res.bias, res.trust = (state.random(n) for _ in range(4))
+    in_sight = np.sort(rng.choice(n, 2500, replace=False))
+    for minute in (12 * 60.0, 3 * 60.0):
+        u = rng.random((7, len(in_sight)))
+        u[0, :40] = 0.0                     # certain observers, so that the later rows are reached
+        observers = steps.notice(in_sight, minute, u[0])
+        seen = np.searchsorted(in_sight, observers)
+        suspicious = steps.appraise(observers, offence, minority, u[1, seen])
+        at = np.searchsorted(in_sight, suspicious)
+        steps.alarm_witnesses(suspicious)
+        responses = steps.respond(suspicious, u[2:6, at])
+        n_observers, got_suspicious, got_responses, react = one.witness(in_sight, minute, offence, minority, u)
+        assert len(suspicious) > 10 and len(set(responses.tolist())) > 2
+        assert n_observers == len(observers)
+        assert got_suspicious.tolist() == suspicious.tolist()
+        assert got_responses.tolist() == responses.tolist()
+        assert react.tolist() == u[6, at].tolist()
+        assert one.alertness.tolist() == steps.alertness.tolist()
+
+
 def test_the_day_table_keeps_its_columns_and_types():
     model = NeighbourhoodWatch(Params.preset("baseline", dispatch_prob=1.0, n_households=1000), seed=1,
                                with_space=False)

@@ -19,27 +19,23 @@ BUSY = dict(ambiguous_rate=30.0, observe_prob=0.3, ambiguous_suspicion_prob=0.1,
 
 
 def _record(scenario: str, **overrides) -> dict[int, tuple]:
-    """Situation id -> (observers, suspicious, responses) of one run; under key "days" its day table."""
+    """Situation id -> (observers, suspicious, responses, reaction draws) of one run (the number
+    of observers; who they are is drawn in the same pass); under key "days" its day table."""
     model = NeighbourhoodWatch(Params.preset(scenario, **BUSY, **overrides), seed=SEED, with_space=False)
     res, log, current = model.residents, {}, {}
-    notice, appraise, respond, occurs = res.notice, res.appraise, res.respond, model._situation_occurs
+    witness, occurs = res.witness, model._situation_occurs
 
     def situation_occurs(s):
         current["id"] = s.id
-        log[s.id] = ((), (), ())
+        log[s.id] = (0, (), (), ())
         occurs(s)
 
-    def record(slot, fn):
-        def wrapped(*args, **kwargs):
-            out = fn(*args, **kwargs)
-            entry = list(log[current["id"]])
-            entry[slot] = tuple(out.tolist())
-            log[current["id"]] = tuple(entry)
-            return out
-        return wrapped
+    def recorded_witness(*args):
+        n_observers, suspicious, responses, react = out = witness(*args)
+        log[current["id"]] = (n_observers, *(tuple(a.tolist()) for a in (suspicious, responses, react)))
+        return out
 
-    model._situation_occurs = situation_occurs
-    res.notice, res.appraise, res.respond = record(0, notice), record(1, appraise), record(2, respond)
+    model._situation_occurs, res.witness = situation_occurs, recorded_witness
     model.run_days(DAYS)
     log["days"] = model.day_table()
     return log
@@ -53,7 +49,7 @@ def baseline():
 
 def _first_posted(log: dict[int, tuple]) -> int:
     """The first situation where a member posted in the group (SAAR or app only)."""
-    return next(i for i, (_, _, resp) in log.items() if {Response.SAAR, Response.APP_ONLY} & set(resp))
+    return next(i for i, (_, _, resp, _) in log.items() if {Response.SAAR, Response.APP_ONLY} & set(resp))
 
 
 @pytest.mark.parametrize("scenario", ["officer_in_group", "police_feedback", "report_form"])
@@ -127,3 +123,35 @@ def test_rekeying_in_place_gives_the_state_setters_streams():
         t._rekey_slow(slow, "police", key)
         assert fast.random(9).tolist() == slow.random(9).tolist()
         assert fast.poisson(3.0, 4).tolist() == slow.poisson(3.0, 4).tolist()
+
+
+def test_philox_draws_computed_without_a_generator_are_the_generators():
+    """A situation's observe block and a day's first chatter draws, computed from Philox in
+    compiled code (no generator made or rekeyed), are the draws of the stream they stand for."""
+    from sim import streams
+    assert streams.PHILOX_DRAWS, "the Philox self-check failed: every draw takes the generator's path"
+    s = Streams(2**63 + 5)
+    for situation, cols in ((0, 0), (1, 1), (17, 3), (12345, 40), (2**48 - 1, 129)):
+        assert s.observe_draws(situation, 8, cols).tolist() == \
+            Streams(2**63 + 5).observe(situation).random((8, cols)).tolist()
+    for day in (0, 364, 2**31):
+        first = s.first_daily_uniforms("chatter", day, 40)
+        assert first == [Streams(2**63 + 5).daily("chatter", day, g).random() for g in range(40)]
+
+
+@pytest.mark.parametrize("rule", ["warn", "strict", "tolerated"])
+def test_group_days_skipped_as_chatter_free_would_have_drawn_no_chatter(rule):
+    """The groups ``_may_chatter`` leaves out on a day are groups whose Poisson count is 0 that
+    day (drawn here as ``_chatter_times`` would); most group-days are left out."""
+    model = NeighbourhoodWatch(Params.preset(chatter_rule=rule, n_households=3000), seed=4, with_space=False)
+    skipped = kept = 0
+    for day in range(300):
+        maybe = {group.index for group, _ in model._may_chatter(day)}
+        counts = model.membership.counts()
+        for g, group in enumerate(model.groups):
+            if g in maybe:
+                kept += 1
+            else:
+                skipped += 1
+                assert len(model._chatter_times(day, group, int(counts[g]))) == 0, (day, g)
+    assert skipped > 2 * kept > 0
