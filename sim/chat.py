@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.kernels import reading
 from sim.membership import Membership
 from sim.outcomes import Tally
 from sim.params import Params
@@ -93,9 +94,9 @@ class ChatGroup:
 
     @property
     def members(self) -> np.ndarray:
-        """Its current members (the central group: every admin)."""
+        """Its current members, ascending (the central group: every admin)."""
         if self.index == CENTRAL:
-            return np.asarray(self.admins, dtype=np.int64)
+            return np.asarray(sorted(self.admins), dtype=np.int64)
         return self.membership.members_of(self.index)
 
     @property
@@ -152,12 +153,15 @@ class ChatGroup:
             t.add("stigmatising_messages")
 
     def _deliver(self, msg: Message, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        members = self.members
-        members = members[members != msg.author]
-        delay = rng.exponential(self.p.read_delay_minutes, size=len(members))
-        read = (rng.random(len(members)) < self.read_chance(self.p.read_prob)) & (
-            msg.time + delay < msg.removed_at)
-        readers, times = members[read], msg.time + delay[read]
+        """Each member but the author reads the message at ``read_chance(read_prob)``, after an
+        exponential delay (``read_delay_minutes``), if it has not been removed by then."""
+        members = self.members                       # ascending
+        at = int(members.searchsorted(msg.author))
+        others = len(members) - (at < len(members) and members[at] == msg.author)
+        delay = rng.exponential(self.p.read_delay_minutes, size=others)
+        u = rng.random(others)
+        readers, times = reading(members, msg.author, msg.time, msg.removed_at, delay, u,
+                                 self.read_chance(self.p.read_prob))
         msg.reads = len(readers)
         if len(times):
             msg.last_read = float(times.max())

@@ -255,6 +255,39 @@ def witnessing(in_sight, u, offence, minority, chance_at_baseline, alertness, fe
     return observers, suspicious[:k], responses[:k], react[:k]
 
 
+@_jit
+def reading(members, author, time, removed_at, delay, u, chance):
+    """Who of ``members`` but the ``author`` reads a message posted at ``time`` (``ChatGroup._deliver``):
+    the j-th of them reads it at ``time + delay[j]`` if ``u[j] < chance`` and it is still there
+    then. Returns the readers and their read times."""
+    readers = np.empty(len(delay), dtype=np.int64)
+    times = np.empty(len(delay))
+    j = k = 0
+    for m in members:
+        if m == author:
+            continue
+        at = time + delay[j]
+        if u[j] < chance and at < removed_at:
+            readers[k], times[k] = m, at
+            k += 1
+        j += 1
+    return readers[:k], times[:k]
+
+
+@_jit
+def invitable(src, dst, group, home_group, ever_member):
+    """``src[k]`` for each tie k from a never-member to a member of their street's group
+    (``Membership._invitable``), in tie order."""
+    out = np.empty(len(src), dtype=np.int64)
+    k = 0
+    for t in range(len(src)):
+        a = src[t]
+        if not ever_member[a] and group[dst[t]] == home_group[a]:
+            out[k] = a
+            k += 1
+    return out[:k]
+
+
 # -- numpy's Philox4x64-10: a substream's first draws without making its generator (sim.streams) ---
 _U64 = np.uint64
 _PHILOX_M0, _PHILOX_M1 = _U64(0xD2E7470EE14C6C93), _U64(0xCA5A826395121157)   # multipliers

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernels import invitable
 from sim.neighbourhood import Neighbourhood
 from sim.outcomes import Tally
 from sim.params import Params
@@ -150,6 +151,6 @@ class Membership:
         ties or members change)."""
         src, dst, res = self.hood.social_src, self.hood.social_dst, self.residents
         if self._invitable_of[0] != (len(src), len(self.log)):
-            inviting = (res.group[dst] == self.hood.home_group[src]) & ~res.ever_member[src]
-            self._invitable_of = ((len(src), len(self.log)), src[inviting])
+            self._invitable_of = ((len(src), len(self.log)),
+                                  invitable(src, dst, res.group, self.hood.home_group, res.ever_member))
         return self._invitable_of[1]

@@ -75,7 +75,7 @@ class Residents:
             p.bias_suspicion_gain, p.call_112_prob, p.nonmember_call_112_prob, p.trust_mean, p.saar_app_prob,
             p.investigate_prob, p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0),
             p.alertness_gain])
-        self._ties_of: tuple = (-1, None, None)   # (number of tie ends, CSR pointers, CSR indices)
+        self._ties_of: tuple = (-1, None, None, None)   # (tie ends, sorted pair codes, CSR pointers, indices)
         self._scratch = np.empty((2, n))         # the daily update's ties' alertness and afraid ties
 
     def __len__(self) -> int:
@@ -188,13 +188,20 @@ class Residents:
 
     # -- process 9: talk, reassurance and forgetting --------------------------------------------
     def _ties(self, social_src: np.ndarray, social_dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each resident's ties in CSR form, ascending (rebuilt when ties are added: ties are only
-        ever added, so their number identifies the network)."""
-        if self._ties_of[0] != len(social_src):
-            order = np.lexsort((social_dst, social_src))
-            ptr = np.concatenate([[0], np.cumsum(np.bincount(social_src, minlength=len(self)))])
-            self._ties_of = (len(social_src), ptr, social_dst[order])
-        return self._ties_of[1:]
+        """Each resident's ties in CSR form, ascending. Ties are only ever added (at the end of
+        the tie arrays, each pair once), so their number identifies the network, and new ties are
+        merged into the sorted pair codes (src x n + dst) rather than all sorted again."""
+        known, codes, ptr, idx = self._ties_of
+        if known != len(social_src):
+            n = len(self)
+            new_src, new_dst = social_src[max(known, 0):], social_dst[max(known, 0):]
+            new = np.sort(new_src * n + new_dst)
+            codes = new if known < 0 else np.insert(codes, np.searchsorted(codes, new), new)
+            grown = np.cumsum(np.bincount(new_src, minlength=n))
+            ptr = np.concatenate([[0], grown]) if known < 0 else np.concatenate([[0], ptr[1:] + grown])
+            idx = codes % n
+            self._ties_of = (len(social_src), codes, ptr, idx)
+        return ptr, idx
 
     def daily(self, social_src: np.ndarray, social_dst: np.ndarray, watched: np.ndarray) -> None:
         """Talk with each tie about safety (fear) and what goes on (alertness: towards more alert

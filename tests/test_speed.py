@@ -13,6 +13,7 @@ import pytest
 
 import sim
 from experiments.study import TARGETS_FILE, Design, _mean, load_yaml, run_study
+from sim.chat import Message
 from sim.kernels import state_row
 from sim.model import NeighbourhoodWatch
 from sim.outcomes import COUNTS, STATE, snapshot
@@ -229,3 +230,44 @@ def test_who_is_in_sight_is_the_pairwise_definition():
             seen = [j for j in np.lexsort((house, street))
                     if street[j] == street[i] and abs(house[j] // 2 - house[i] // 2) <= sight_range]
             assert idx[ptr[i]:ptr[i + 1]].tolist() == seen
+
+
+def test_ties_merged_in_as_they_form_are_the_ties_sorted_afresh():
+    """``Residents._ties`` merges new ties into its CSR form; it equals sorting all ties again."""
+    n, rng = 500, np.random.default_rng(2)
+    res = Residents(Params(), rng.random(n) < 0.3, rng)
+    pairs = np.unique(np.sort(rng.integers(0, n, size=(1500, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    src, dst = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    existing = set(zip(src.tolist(), dst.tolist()))
+    for step in range(4):
+        if step:   # new ties, as the model appends them: (a, b) and (b, a) at the end
+            new = [(a, b) for a, b in rng.integers(0, n, size=(30, 2)).tolist() if a != b and (a, b) not in existing]
+            new = list(dict.fromkeys(tuple(sorted(t)) for t in new))
+            existing.update(new + [(b, a) for a, b in new])
+            a, b = np.array(new).T
+            src, dst = np.concatenate([src, a, b]), np.concatenate([dst, b, a])
+        ptr, idx = res._ties(src, dst)
+        order = np.lexsort((dst, src))
+        assert ptr.tolist() == [0, *np.cumsum(np.bincount(src, minlength=n)).tolist()]
+        assert idx.tolist() == dst[order].tolist()
+
+
+def test_delivery_and_invitations_are_the_numpy_formulas():
+    """The compiled passes of reading a message and of who can be invited select what the numpy
+    expressions they replaced select."""
+    model = NeighbourhoodWatch(Params.preset("baseline", n_households=2000), seed=3, with_space=False)
+    model.run_days(30)
+    group, p = model.groups[0], model.params
+    members = group.members
+    for author, removed_at in ((int(members[3]), np.inf), (-1, 100.0), (int(members[-1]), 40.0)):
+        msg = Message(0, 10.0, author, "resident", "offtopic", removed_at=removed_at)
+        readers, times = group._deliver(msg, np.random.default_rng(9))
+        rng = np.random.default_rng(9)
+        others = members[members != author]
+        delay = rng.exponential(p.read_delay_minutes, size=len(others))
+        read = (rng.random(len(others)) < group.read_chance(p.read_prob)) & (10.0 + delay < removed_at)
+        assert readers.tolist() == others[read].tolist() and times.tolist() == (10.0 + delay[read]).tolist()
+    src, dst, res = model.hood.social_src, model.hood.social_dst, model.residents
+    expected = src[(res.group[dst] == model.hood.home_group[src]) & ~res.ever_member[src]]
+    assert model.membership._invitable().tolist() == expected.tolist() and len(expected)
