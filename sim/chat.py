@@ -94,9 +94,11 @@ class ChatGroup:
 
     @property
     def members(self) -> np.ndarray:
-        """Its current members, ascending (the central group: every admin)."""
+        """Its current members, ascending, read-only (the central group: every admin)."""
         if self.index == CENTRAL:
-            return np.asarray(sorted(self.admins), dtype=np.int64)
+            admins = np.asarray(sorted(self.admins), dtype=np.int64)
+            admins.flags.writeable = False   # as members_of's: one compiled signature for reading them
+            return admins
         return self.membership.members_of(self.index)
 
     @property

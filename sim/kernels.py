@@ -110,36 +110,33 @@ def _pairwise_sum(x, n, stack):
 
 
 @_jit
-def _mean_where(x, mask, want, buffer, stack):
-    """numpy's ``x[mask == want].mean()`` (NaN if none)."""
-    k = 0
-    for i in range(len(x)):
-        if mask[i] == want:
-            buffer[k] = x[i]
-            k += 1
-    return _pairwise_sum(buffer, k, stack) / k
-
-
-@_jit
 def state_row(out, member, ever_member, alertness, fear, trust, unsafe_threshold, often_unsafe_threshold):
     """Write the day's STATE values (in ``sim.outcomes.STATE`` order) into ``out``: means over
-    members and over never-members, as numpy computes them (NaN for an empty group), and shares."""
+    members and over never-members, as numpy computes them (``x[mask].mean()``: the selected
+    values summed pairwise; NaN for an empty group), and shares. One pass gathers the selections."""
     n = len(member)
-    members = unsafe = often_unsafe = 0
+    unsafe = often_unsafe = 0
     often = max(unsafe_threshold, often_unsafe_threshold)  # who often feels unsafe also sometimes does
+    # rows: alertness and fear of members, alertness and fear of never-members, trust of members
+    chosen, stack = np.empty((5, n)), np.empty((4, 64))
+    members = never = 0
     for i in range(n):
-        members += member[i]
         unsafe += fear[i] > unsafe_threshold
         often_unsafe += fear[i] > often
-    buffer, stack = np.empty(n), np.empty((4, 64))
-    out[0] = _mean_where(alertness, member, True, buffer, stack)
-    out[1] = _mean_where(alertness, ever_member, False, buffer, stack)
-    out[2] = _mean_where(fear, member, True, buffer, stack)
-    out[3] = _mean_where(fear, ever_member, False, buffer, stack)
+        if member[i]:
+            chosen[0, members], chosen[1, members], chosen[4, members] = alertness[i], fear[i], trust[i]
+            members += 1
+        if not ever_member[i]:
+            chosen[2, never], chosen[3, never] = alertness[i], fear[i]
+            never += 1
+    out[0] = _pairwise_sum(chosen[0], members, stack) / members
+    out[1] = _pairwise_sum(chosen[2], never, stack) / never
+    out[2] = _pairwise_sum(chosen[1], members, stack) / members
+    out[3] = _pairwise_sum(chosen[3], never, stack) / never
     out[4] = _pairwise_sum(fear, n, stack) / n
     out[5] = unsafe / n
     out[6] = often_unsafe / n
-    out[7] = _mean_where(trust, member, True, buffer, stack)
+    out[7] = _pairwise_sum(chosen[4], members, stack) / members
     out[8] = members
     out[9] = n - members
     out[10] = n
@@ -275,6 +272,18 @@ def reading(members, author, time, removed_at, delay, u, chance):
 
 
 @_jit
+def among(values, pool):
+    """``np.isin(values, pool)`` for a small ``pool`` (those in sight, a street), without its set-up."""
+    out = np.zeros(len(values), dtype=np.bool_)
+    for i in range(len(values)):
+        for p in pool:
+            if values[i] == p:
+                out[i] = True
+                break
+    return out
+
+
+@_jit
 def invitable(src, dst, group, home_group, ever_member):
     """``src[k]`` for each tie k from a never-member to a member of their street's group
     (``Membership._invitable``), in tie order."""
@@ -335,11 +344,13 @@ def first_uniforms(seed, base_key, n):
 
 
 @_jit
-def uniforms(seed, key, out):
-    """``out`` (one dimension): the first ``len(out)`` ``random()`` of
-    ``Generator(Philox(key=(seed, key)))`` at counter 0; draw d is word d % 4 at counter d // 4 + 1."""
-    n = len(out)
+def uniforms(seed, key, rows, cols):
+    """The first ``rows`` x ``cols`` ``random()`` of ``Generator(Philox(key=(seed, key)))`` at counter
+    0, as ``random((rows, cols))`` has them: draw d is word d % 4 at counter d // 4 + 1."""
+    n = rows * cols
+    out = np.empty(n)
     for block in range((n + 3) // 4):
         words = _philox(_U64(seed), _U64(key), block + 1)
         for j in range(min(4, n - 4 * block)):
             out[4 * block + j] = _unit(words[j])
+    return out.reshape((rows, cols))

@@ -41,6 +41,7 @@ from mesa.discrete_space import Network
 from sim import neighbourhood
 from sim.agents import Administrator, Resident
 from sim.chat import CENTRAL, POLICE, SIGNAL_KINDS, ChatGroup, Message
+from sim.kernels import among
 from sim.membership import Membership
 from sim.outcomes import DAYS_PER_MONTH, DayRecord, Tally, summarise
 from sim.params import Params
@@ -403,12 +404,12 @@ class NeighbourhoodWatch(Model):
     def _readers_react(self, episode: Episode, msg: Message, readers: np.ndarray, read_at: np.ndarray) -> None:
         """Readers in sight of the scene add sightings, readers on its street go out to look; some reply."""
         p, rng, s = self.params, self._traffic(episode), episode.situation
-        near = np.isin(readers, self.hood.in_sight(s.node))
+        near = among(readers, self.hood.in_sight(s.node))
         sights = rng.random(int(near.sum())) < p.sighting_prob
         for reader, at in zip(readers[near][sights].tolist(), read_at[near][sights]):
             episode.participants.add(reader)
             self._schedule(at, episode, self._post_signal, episode, reader, "sighting")
-        street = np.isin(readers, self.hood.on_street(s.node))
+        street = among(readers, self.hood.on_street(s.node))
         go_out_prob = p.go_out_prob * (1 + p.stigma_go_out_gain if msg.stigmatising else 1)
         go_out = rng.random(int(street.sum())) < np.minimum(
             go_out_prob * (1 + self.residents.alertness[readers[street]]), 1.0)
@@ -544,7 +545,8 @@ class NeighbourhoodWatch(Model):
         members = group.members
         if len(members):
             rng = self.streams.daily("chatter", day, group.index)
-            group.post(self.now, int(rng.choice(members)), "offtopic", rng=rng,
+            author = int(members[rng.integers(len(members))])   # rng.choice(members)'s draw, without its overhead
+            group.post(self.now, author, "offtopic", rng=rng,
                        moderation_rng=self.streams.daily("moderation", day, group.index))
 
     # -- cohesion ------------------------------------------------------------------------------

@@ -89,19 +89,17 @@ except (AttributeError, TypeError, ValueError):
 
 
 def _philox_draws_work() -> bool:
-    """Whether ``sim.kernels.first_uniforms`` and ``uniforms`` give numpy's draws in this numpy build."""
-    seed, keys = 2**63 + 12345, [0, 1, (5 << 48) | (364 << 16) | 3, 2**64 - 1]
+    """Whether ``sim.kernels.first_uniforms`` and ``uniforms`` give numpy's draws in this numpy build
+    (called as the streams call them: the seed as numpy's uint64, keys below 2^56 as ints)."""
+    seed = np.uint64(2**63 + 12345)
+    keys = [0, 1, (5 << 48) | (364 << 16) | 3, (8 << 48) | (2**48 - 1)]
+
     def numpy_draws(key, n):
         return np.random.Generator(np.random.Philox(key=np.array([seed, key], dtype=np.uint64))).random(n)
-    first = [first_uniforms(np.uint64(seed), np.uint64(k), 1)[0] for k in keys] + \
-        first_uniforms(np.uint64(seed), np.uint64(7 << 48), 5).tolist()
-    keys = keys + [(7 << 48) | i for i in range(5)]
-    blocks = []
-    for key, n in zip(keys, (1, 7, 8, 37)):
-        blocks.append(np.empty(n))
-        uniforms(np.uint64(seed), np.uint64(key), blocks[-1])
-    return first == [numpy_draws(k, 1)[0] for k in keys] and all(
-        b.tolist() == numpy_draws(k, len(b)).tolist() for k, b in zip(keys, blocks))
+    first = first_uniforms(seed, 7 << 48, 5).tolist()
+    blocks = [uniforms(seed, key, rows, cols) for key, (rows, cols) in zip(keys, ((1, 1), (1, 7), (8, 37), (3, 3)))]
+    return first == [numpy_draws((7 << 48) | i, 1)[0] for i in range(5)] and all(
+        b.tolist() == numpy_draws(k, b.size).reshape(b.shape).tolist() for k, b in zip(keys, blocks))
 
 
 PHILOX_DRAWS = _philox_draws_work()
@@ -112,6 +110,7 @@ class Streams:
 
     def __init__(self, seed: int):
         self.seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+        self._seed64 = np.uint64(self.seed)          # as the compiled draws take it
         self._state = np.random.Philox(key=0).state   # a template (counter 0, buffer spent)
         self._key = self._state["state"]["key"]       # rekeyed in place: (seed, purpose | id)
         self._key[0] = self.seed
@@ -154,9 +153,7 @@ class Streams:
         numpy build's Philox is reproduced."""
         if not PHILOX_DRAWS:
             return self.observe(situation).random((rows, cols))
-        out = np.empty(rows * cols)
-        uniforms(np.uint64(self.seed), np.uint64(_CODE["observe"] | situation), out)
-        return out.reshape(rows, cols)
+        return uniforms(self._seed64, _CODE["observe"] | situation, rows, cols)
 
     def first_daily_uniforms(self, purpose: str, day: int, groups: int) -> list[float] | None:
         """The first ``random()`` that day ``day``'s stream for ``purpose`` would draw in each of
@@ -164,7 +161,7 @@ class Streams:
         ``sim.kernels.first_uniforms``); None if this numpy build's Philox is not reproduced."""
         if not PHILOX_DRAWS:
             return None
-        return first_uniforms(np.uint64(self.seed), np.uint64(_CODE[purpose] | day << 16), groups).tolist()
+        return first_uniforms(self._seed64, _CODE[purpose] | day << 16, groups).tolist()
 
     def daily(self, purpose: str, day: int, group: int = 0) -> np.random.Generator:
         """Day ``day``'s stream for ``purpose`` in ``group`` (rekeyed on its first use that day)."""

@@ -155,3 +155,13 @@ def test_group_days_skipped_as_chatter_free_would_have_drawn_no_chatter(rule):
                 skipped += 1
                 assert len(model._chatter_times(day, group, int(counts[g]))) == 0, (day, g)
     assert skipped > 2 * kept > 0
+
+
+def test_a_choice_of_one_member_is_one_bounded_integer():
+    """``_chatter`` picks its author as ``members[rng.integers(len(members))]``: in this numpy
+    that is ``rng.choice(members)``, draw for draw and for the stream after it."""
+    for n in (1, 2, 7, 256, 257, 10_001):
+        members = np.arange(n) * 3 + 1
+        a, b = Streams(5).fresh("chatter", n), Streams(5).fresh("chatter", n)
+        assert [int(a.choice(members)) for _ in range(50)] == [int(members[b.integers(n)]) for _ in range(50)]
+        assert a.random() == b.random()
