@@ -131,11 +131,17 @@ def _territories(positions: np.ndarray, street: np.ndarray, n_streets: int, k: i
     while len(seeds) < k:
         seeds.append(int(np.argmax(nearest_seed)))
         nearest_seed = np.minimum(nearest_seed, np.hypot(*(centres - centres[seeds[-1]]).T))
-    means = centres[seeds]
+    def nearest(means):
+        return np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+
+    means, label = centres[seeds], None
     for _ in range(rounds):
-        label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+        previous, label = label, nearest(means)
+        if previous is not None and np.array_equal(label, previous):
+            break   # a fixed point: the same labels give the same means, so every later round is this one
         means = np.array([centres[label == g].mean(axis=0) if (label == g).any() else means[g] for g in range(k)])
-    label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+    else:
+        label = nearest(means)
     return np.unique(label, return_inverse=True)[1]  # groups without a street dropped, renumbered
 
 

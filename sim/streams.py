@@ -49,15 +49,17 @@ class _PhiloxKey:
         address = gen.bit_generator.ctypes.state_address
         counter_at, key_at = (ctypes.c_uint64 * 2).from_address(address)
         self.gen = gen
-        self._counter = np.ctypeslib.as_array((ctypes.c_uint64 * 4).from_address(counter_at))
-        self._key = np.ctypeslib.as_array((ctypes.c_uint64 * 2).from_address(key_at))
-        self._flags = np.ctypeslib.as_array((ctypes.c_int32 * 11).from_address(address + 16))
+        # ctypes views (item assignment costs less than numpy's)
+        self._counter = (ctypes.c_uint64 * 4).from_address(counter_at)
+        self._key = (ctypes.c_uint64 * 2).from_address(key_at)
+        self._flags = (ctypes.c_int32 * 11).from_address(address + 16)
 
     def set(self, seed: int, key: int) -> np.random.Generator:
-        self._key[0], self._key[1] = seed, key
-        self._counter[:] = 0
-        self._flags[0] = 4    # buffer_pos: the buffer is spent (PHILOX_BUFFER_SIZE)
-        self._flags[10] = 0   # has_uint32
+        key_, counter, flags = self._key, self._counter, self._flags
+        key_[0], key_[1] = seed, key
+        counter[0] = counter[1] = counter[2] = counter[3] = 0
+        flags[0] = 4    # buffer_pos: the buffer is spent (PHILOX_BUFFER_SIZE)
+        flags[10] = 0   # has_uint32
         return self.gen
 
 

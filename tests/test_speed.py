@@ -271,3 +271,36 @@ def test_delivery_and_invitations_are_the_numpy_formulas():
     src, dst, res = model.hood.social_src, model.hood.social_dst, model.residents
     expected = src[(res.group[dst] == model.hood.home_group[src]) & ~res.ever_member[src]]
     assert model.membership._invitable().tolist() == expected.tolist() and len(expected)
+
+
+def _territories_all_rounds(positions, street, n_streets, k, rng, rounds=10):
+    """The k-means of ``sim.neighbourhood._territories`` as first written: every round, no early stop."""
+    seeds = [int(rng.integers(n_streets))]
+    if k == 1:
+        return np.zeros(n_streets, dtype=np.int64)
+    centres = np.array([positions[street == s].mean(axis=0) for s in range(n_streets)])
+    while len(seeds) < k:
+        seeds.append(int(np.argmax(np.min(np.hypot(*(centres[:, None, :] - centres[seeds][None]).transpose(2, 0, 1)), axis=1))))
+    means = centres[seeds]
+    for _ in range(rounds):
+        label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+        means = np.array([centres[label == g].mean(axis=0) if (label == g).any() else means[g] for g in range(k)])
+    label = np.argmin(np.hypot(*(centres[:, None, :] - means[None]).transpose(2, 0, 1)), axis=1)
+    return np.unique(label, return_inverse=True)[1]
+
+
+@pytest.mark.parametrize("n, per_street, k", [(300, 20, 3), (2000, 20, 8), (10_000, 20, 37), (997, 13, 11)])
+def test_territories_stopping_at_a_fixed_point_are_the_ten_rounds(n, per_street, k):
+    """The street centres by bincount, the farthest-point seeds kept incrementally and the stop at
+    a fixed point give the territories of the plain k-means, for the plans ``build`` makes."""
+    from sim.neighbourhood import _territories
+    idx = np.arange(n)
+    street, house = idx // per_street, idx % per_street
+    n_streets = street[-1] + 1
+    length = per_street / 2 + 2
+    per_row = max(1, round(np.sqrt(3.0 * n_streets / length)))
+    positions = np.column_stack([street % per_row * length + house // 2, street // per_row * 3.0 + house % 2])
+    for seed in range(3):
+        got = _territories(positions, street, n_streets, k, np.random.default_rng(seed))
+        assert got.tolist() == _territories_all_rounds(positions, street, n_streets, k,
+                                                       np.random.default_rng(seed)).tolist()
