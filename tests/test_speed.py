@@ -18,7 +18,7 @@ from sim.kernels import state_row
 from sim.model import NeighbourhoodWatch
 from sim.outcomes import COUNTS, STATE, snapshot
 from sim.params import Params
-from sim.residents import Residents
+from sim.residents import Residents, Response
 
 SMALL = dict(n_households=300)
 
@@ -156,6 +156,46 @@ def test_noticing_and_suspecting_are_the_numpy_formulas_bit_for_bit(offence, min
     assert (chance > 1).any() or offence
     expected = candidates[u < np.minimum(chance, 1.0)]
     assert res.appraise(candidates, offence, minority, u).tolist() == expected.tolist()
+
+
+def _respond_numpy(res: Residents, suspicious: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``Residents.respond`` as numpy expressions (the form the mutation run tested, session 14)."""
+    p, k = res.p, len(suspicious)
+    is_member = res.member[suspicious]
+    trust_factor = res.trust[suspicious] / p.trust_mean
+    call_base = np.where(is_member, p.call_112_prob, p.nonmember_call_112_prob)
+    calls = u[0] < np.minimum(call_base * trust_factor, 1.0)
+    tells_group = is_member & (u[1] < p.saar_app_prob)
+    distrust = (2 - trust_factor).clip(0.5, 1.5)
+    investigates = is_member & (u[2] < np.minimum(p.investigate_prob * (1 + res.alertness[suspicious]) * distrust, 1.0))
+    posts = is_member & (u[3] < p.post_prob * (1 - p.report_form_friction if p.report_form else 1.0))
+    response = np.full(k, Response.NOTHING)
+    response[posts] = Response.APP_ONLY
+    response[investigates] = Response.INVESTIGATE
+    response[calls] = Response.CALL_ONLY
+    response[calls & tells_group] = Response.SAAR
+    return response
+
+
+@pytest.mark.parametrize("report_form", [False, True])
+def test_responding_is_the_numpy_formula_bit_for_bit(report_form):
+    """The compiled response rule chooses what the numpy formula chooses, for members and others,
+    chances above 1 (capped), distrust at both bounds and draws on the boundary."""
+    n, rng = 6000, np.random.default_rng(13)
+    p = Params(call_112_prob=0.4, nonmember_call_112_prob=0.2, saar_app_prob=0.5, investigate_prob=0.6,
+               post_prob=0.7, report_form=report_form, trust_mean=0.3)
+    res = Residents(p, rng.random(n) < 0.5, rng)
+    res.trust, res.alertness = rng.random(n), rng.random(n)
+    res.trust[:100] = 0.0                             # distrust capped at 1.5
+    res.trust[100:200] = 1.0                          # trust factor above 1.5: distrust at 0.5, call chance > 1
+    suspicious = np.sort(rng.choice(n, 5000, replace=False))
+    u = rng.random((4, len(suspicious)))
+    u[0, :30] = np.minimum(np.where(res.member[suspicious[:30]], p.call_112_prob, p.nonmember_call_112_prob)
+                           * res.trust[suspicious[:30]] / p.trust_mean, 1.0)   # on the boundary: no call
+    u[3, 30:60] = p.post_prob * (1 - p.report_form_friction if report_form else 1.0)
+    expected = _respond_numpy(res, suspicious, u)
+    assert set(expected.tolist()) == set(range(5))
+    assert res.respond(suspicious, u).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("offence, minority", [(True, False), (False, False), (False, True)])
