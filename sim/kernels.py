@@ -1,15 +1,16 @@
-"""Compiled loops over households (numba): the daily update, the daily state row, and who in sight
-of a situation notices it and finds it suspicious.
+"""Compiled loops (numba) where a run spends its time: the daily talk and forgetting, the day's
+state row, a situation's witnesses (noticing, appraisal, alarm, response), reading a message, who
+can be invited, readers among a few households, and numpy's Philox draws computed without a
+generator (docs/speed.md).
 
-The first two are what the model does to every household every day, so they set the cost of a
-day; the last two run for every situation (a dozen numpy calls each before). Each is one pass,
-written as the rule it implements; the rules are documented where they are used
-(``Residents.daily``, ``sim.outcomes.snapshot``, ``Residents.notice`` and ``Residents.appraise``).
-Compiled on first use and cached on disk (``cache=True``): the first call in a fresh environment
-compiles for a few seconds, later processes load the cache.
+Each loop is written as the rule it implements; the rules are documented where they are used
+(``Residents.daily``, ``sim.outcomes.snapshot``, ``Residents.notice``/``appraise``/``respond``/
+``witness``, ``ChatGroup._deliver``, ``Membership._invitable``, ``sim.streams``). Compiled on first
+use and cached on disk (``cache=True``): the first call in a fresh environment compiles for a few
+seconds, later processes load the cache.
 
 Arithmetic is done in the same order as the numpy expressions these loops replaced, so a seed
-gives the same numbers bit for bit; the tests hold them to that.
+gives the same numbers bit for bit; tests/test_speed.py holds them to that.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def state_row(out, member, ever_member, alertness, fear, trust, unsafe_threshold
 
 # -- a situation's witnesses: one rule per person, used by the array passes and the fused one ------
 # Rules: Residents.notice, Residents.appraise and Residents.respond document them. ``rules`` (the
-# run's constants, ``Residents.witness_rules``): notice's alertness gain, recognise, ambiguous,
+# run's constants, ``Residents._witness_rules``): notice's alertness gain, recognise, ambiguous,
 # fear and bias gains, the two call chances, trust mean, SAAR, investigate, post, alarm gain.
 _NOTICE_GAIN, _RECOGNISE, _AMBIGUOUS, _FEAR_GAIN, _BIAS_GAIN, _CALL, _NONMEMBER_CALL, _TRUST_MEAN, \
     _SAAR, _INVESTIGATE, _POST, _ALARM = range(12)
