@@ -58,7 +58,13 @@ TESTS = ("tests/test_invariants.py", "tests/test_mutants.py", "tests/test_eviden
          "tests/test_model.py::test_the_world_of_a_day_does_not_depend_on_the_length_of_the_run",
          "tests/test_model.py::test_mesa_agents_are_views_of_the_households",
          "tests/test_streams.py::test_the_model_names_a_substream_for_every_draw",
-         "tests/test_speed.py::test_running_days_straight_through_is_stepping_day_by_day")
+         "tests/test_speed.py::test_running_days_straight_through_is_stepping_day_by_day",
+         # the oracles of the compiled passes (the rules in sim/kernels.py, which mutmut cannot mutate)
+         "tests/test_speed.py::test_noticing_and_suspecting_are_the_numpy_formulas_bit_for_bit",
+         "tests/test_speed.py::test_responding_is_the_numpy_formula_bit_for_bit",
+         "tests/test_speed.py::test_witnessing_in_one_pass_is_notice_appraise_alarm_and_respond_in_turn",
+         "tests/test_speed.py::test_ties_merged_in_as_they_form_are_the_ties_sorted_afresh",
+         "tests/test_speed.py::test_delivery_and_invitations_are_the_numpy_formulas")
 # Functions that run when sim is imported (so mutmut's forked runs never switch their mutants on).
 CHUNK = 200   # mutants per mutmut call in a timed run (each call first reruns the clean tests)
 IMPORT_TIME = ("sim.outcomes.x__ratio_", "sim.outcomes.x__mean_of_", "sim.outcomes.x__total_",
