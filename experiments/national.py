@@ -11,7 +11,7 @@ jobs per scenario (group *g* is in batch ``g % batches``; ``auto``: one per work
 launcher, none under 500 groups, as a Hydra job costs a few tenths of a CPU-second); each job
 writes one self-checking store entry (``experiments.store``), keyed by everything it depends on,
 so a killed run resumes where it stopped, a damaged entry is named and recomputed, and any
-launcher (joblib, submitit_local, submitit_slurm) gives the same results. At the end the batches are read back
+launcher (forked, joblib, submitit_local, submitit_slurm) gives the same results. At the end the batches are read back
 into ``groups.parquet``, national and per-region totals, distributions and, with several scenarios,
 the paired differences to ``reference``; the last line reads ``national: <N> groups in <S> s``.
 """
@@ -43,7 +43,7 @@ from sim.params import FIELDS
 from experiments.schema import ParamsConf, check_run
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
-FORMAT = 2  # version of a batch entry's layout; part of its key
+FORMAT = 3  # version of a batch entry's layout; part of its key (3: Arrow table)
 TABLE = "groups"   # a batch entry's table: one row per group
 GROUPS_PER_BATCH = 500   # batches=auto: no batch smaller than this, unless there are more workers
 
@@ -179,7 +179,7 @@ def batch_key(params: dict[str, Any], population: dict[str, Any], batch: int, ba
 
 
 def batch_cache(results_dir: str) -> Path:
-    """Where the batches live: store entries (``<key>.json`` + ``<key>.groups.parquet``)."""
+    """Where the batches live: store entries (``<key>.json`` + ``<key>.groups.arrow``)."""
     return store.cache_dir(results_dir) / "national"
 
 
@@ -192,7 +192,7 @@ def read_batch(results_dir: str, key: str) -> pd.DataFrame:
     """The groups of a completed batch, verified against its entry (store.DamagedEntry if not)."""
     cache = batch_cache(results_dir)
     store.load_entry(cache, key, TABLE)
-    return pd.read_parquet(cache / f"{key}.{TABLE}.parquet")
+    return store.read_table(cache, key, TABLE).to_pandas()
 
 
 def batch_count(batches: Any, groups: int, launcher: Any) -> int:

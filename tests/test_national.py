@@ -110,9 +110,9 @@ def test_a_damaged_batch_entry_is_named_and_recomputed(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     first = pd.read_parquet(next((tmp_path / "national").glob("*/groups.parquet")))
     cache = tmp_path / "cache" / "national"
-    (table, other) = sorted(cache.glob("*.groups.parquet"))
+    (table, other) = sorted(cache.glob("*.groups.arrow"))
     table.write_bytes(table.read_bytes()[:100])                  # a truncated table
-    entry = other.with_name(other.name.replace(".groups.parquet", ".json"))
+    entry = other.with_name(other.name.replace(".groups.arrow", ".json"))
     entry.write_text(entry.read_text().replace('"batch": ', '"batch": 1'))  # an edited entry
     again = run_national(tmp_path, "batches=2")
     assert again.returncode == 0, again.stderr[-3000:]

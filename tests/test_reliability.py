@@ -42,8 +42,8 @@ CORRUPTIONS = {  # what is done to the entry of one run, and which of its files 
     "missing field": (".json", lambda p: edit_json(p, lambda e: e.pop("summary"))),
     "wrong hash": (".json", lambda p: edit_json(p, lambda e: e.update(sha256="0" * 64))),
     "edited value": (".json", lambda p: edit_json(p, lambda e: e["summary"].update(police_reports=9999))),
-    "missing parquet": (".days.parquet", lambda p: p.unlink()),
-    "truncated parquet": (".days.parquet", truncate),
+    "missing table": (".days.arrow", lambda p: p.unlink()),
+    "truncated table": (".days.arrow", truncate),
 }
 
 
@@ -64,8 +64,8 @@ def test_every_kind_of_damaged_cache_entry_is_named_recomputed_and_ends_as_a_cle
         corrupt(cache / f"{key}{suffix}")
         damaged[kind] = cache / f"{key}{suffix}"
     swapped = keys[len(CORRUPTIONS)]  # another run's series in this run's place
-    shutil.copy(cache / f"{keys[0]}.days.parquet", cache / f"{swapped}.days.parquet")
-    damaged["swapped parquet"] = cache / f"{swapped}.days.parquet"
+    shutil.copy(cache / f"{keys[0]}.days.arrow", cache / f"{swapped}.days.arrow")
+    damaged["swapped table"] = cache / f"{swapped}.days.arrow"
 
     rerun = cli(*CORRUPT_SWEEP, results=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
@@ -87,7 +87,7 @@ def test_an_entry_of_another_key_is_not_used(tmp_path):
     assert done.returncode == 0, done.stderr
     a, b = pd.read_parquet(sweep_dirs(tmp_path)[-1] / "runs.parquet")["key"]
     cache = tmp_path / "cache"
-    for suffix in (".json", ".days.parquet"):  # the whole entry of run b copied over run a's
+    for suffix in (".json", ".days.arrow"):  # the whole entry of run b copied over run a's
         shutil.copy(cache / f"{b}{suffix}", cache / f"{a}{suffix}")
     assert not store.cached(cache, a, report=False)
 
