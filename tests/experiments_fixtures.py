@@ -37,3 +37,15 @@ def noise_runner(params: sim.Params, seed: int, days: int):
                for name, z in zip(sim.OUTCOME_NAMES, noise)}
     return sim.RunResult(params=params, seed=seed, days=pd.DataFrame({"day": range(days)}),
                          summary=summary, situations=pd.DataFrame())
+
+
+def killed_on_seed_1_once(params: sim.Params, seed: int, days: int) -> sim.RunResult:
+    """sim.run; but while the file named by $BUURTSIM_KILL exists, the run with seed 1 removes it
+    and kills its own process (as the kernel's out-of-memory killer would): the next try succeeds."""
+    import os
+    import signal
+    flag = os.environ.get("BUURTSIM_KILL")
+    if seed == 1 and flag and os.path.exists(flag):
+        os.remove(flag)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return sim.run(params, seed=seed, days=days)

@@ -164,26 +164,83 @@ def test_two_sweeps_started_together_do_not_collide(tmp_path):
 
 
 def test_batches_of_seeds_give_the_same_runs_as_one_seed_per_job(tmp_path):
-    """1, 4 and all 6 seeds per job (the last on the process pool), under the posterior
-    calibration, whose parameters are drawn per seed: the same runs, bit for bit."""
+    """1 and 4 seeds per job in one process, 3 on the forked launcher, all 6 on Hydra's joblib
+    launcher, under the posterior calibration, whose parameters are drawn per seed: the same runs,
+    bit for bit."""
     sweep = ["-m", "scenario=baseline,officer_in_group", "seed=range(6)", "calibration=posterior",
              "compare=false", *SMALL]
     tables = {}
-    for per_job, launcher in (("1", IN_PROCESS), ("4", IN_PROCESS), ("6", "hydra/launcher=joblib")):
+    for per_job, launcher in (("1", IN_PROCESS), ("4", IN_PROCESS), ("3", "hydra/launcher=forked"),
+                              ("6", "hydra/launcher=joblib")):
         done = cli(*sweep, f"seeds_per_job={per_job}", launcher, results=tmp_path / per_job)
         assert done.returncode == 0, done.stderr
         assert f"up to {per_job} seed(s) per job" in done.stderr
         (out,) = sweep_dirs(tmp_path / per_job)
         jobs = sorted(out.glob("jobs/*/runs.json"))
-        assert len(jobs) == {"1": 12, "4": 4, "6": 2}[per_job]       # 6 seeds: 4 + 2 as 3 + 3
+        assert len(jobs) == {"1": 12, "4": 4, "3": 4, "6": 2}[per_job]   # 6 seeds: 4 + 2 as 3 + 3
         runs = pd.read_parquet(out / "runs.parquet").sort_values(["scenario", "seed"], ignore_index=True)
         days = pd.read_parquet(out / "days.parquet").sort_values(["scenario", "seed", "day"],
                                                                  ignore_index=True)
         tables[per_job] = runs.drop(columns=["seconds"]), days
     assert tables["1"][0]["param_observe_prob"].nunique() > 1    # the draws differ between seeds
-    for per_job in ("4", "6"):
+    for per_job in ("4", "3", "6"):
         pd.testing.assert_frame_equal(tables[per_job][0], tables["1"][0])
         pd.testing.assert_frame_equal(tables[per_job][1], tables["1"][1])
+
+
+def test_a_killed_job_of_the_forked_launcher_stops_no_other_and_the_sweep_resumes(tmp_path, monkeypatch):
+    flag = tmp_path / "kill"
+    flag.write_text("")
+    monkeypatch.setenv("BUURTSIM_KILL", str(flag))   # the run with seed 1 kills its process, once
+    sweep = ["-m", "scenario=baseline", "seed=range(4)", "seeds_per_job=1", "compare=false",
+             "runner=experiments_fixtures.killed_on_seed_1_once", "hydra/launcher=forked", *SMALL]
+    killed = cli(*sweep, results=tmp_path)
+    assert killed.returncode != 0
+    assert "1 job(s) of the sweep ended without a result: job 1" in killed.stderr
+    assert "killed by SIGKILL" in killed.stderr and "run the same command again" in killed.stderr
+    (first,) = sweep_dirs(tmp_path)
+    assert not (first / store.COMPLETE).exists(), "a sweep with a dead job must not look complete"
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 3, "the other jobs ran to the end"
+
+    resumed = cli(*sweep, results=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "4 runs (3 already done, skipped)" in resumed.stderr
+    runs = pd.read_parquet(sweep_dirs(tmp_path)[-1] / "runs.parquet")
+    assert runs["status"].value_counts().to_dict() == {"cached": 3, "ok": 1}
+
+
+def test_job_config_is_the_config_hydra_composes_for_the_job():
+    """The forked launcher's jobs take their configs from the sweep's own compositions
+    (experiments.sweep.job_config); they must be what Hydra's load_sweep_config makes."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from experiments import sweep
+    runs = [["scenario=no_group", f"seed={seed}", "days=30", "calibration=posterior"] for seed in range(3)]
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        master = compose("config", return_hydra_config=True)
+        loader = GlobalHydra.instance().config_loader()
+        for job in (runs[2], ["scenario=no_group", "job_seeds=[0,2]", "days=30", "calibration=posterior"]):
+            sweep.check_jobs(master, runs)
+            derived, hydras = sweep.job_config(master, job), loader.load_sweep_config(master, job)
+            assert OmegaConf.to_container(derived) == OmegaConf.to_container(hydras), job
+            assert schema.to_params(derived) == schema.to_params(hydras)   # a posterior draw: by seed
+        assert sweep.job_config(master, job) is None                  # a composition serves one job
+        sweep.check_jobs(master, runs)
+        assert sweep.job_config(master, ["scenario=baseline", "seed=1"]) is None      # not composed
+        assert sweep.job_config(master, ["scenario=no_group", "seed=1", "job_seeds=[2]", "days=30",
+                                         "calibration=posterior"]) is None           # two seed settings
+
+
+def test_launcher_workers_counts_as_each_launcher_does():
+    from experiments.sweep import launcher_workers
+    cores = len(os.sched_getaffinity(0))
+    forked = "hydra_plugins.buurtsim_launcher.forked_launcher.ForkedLauncher"
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    for target in (forked, joblib):
+        assert launcher_workers(OmegaConf.create({"_target_": target, "n_jobs": 3})) == 3
+        assert launcher_workers(OmegaConf.create({"_target_": target, "n_jobs": -1})) == cores
+    basic = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+    assert launcher_workers(OmegaConf.create({"_target_": basic})) == 1
 
 
 def test_batch_jobs_puts_the_seeds_of_one_config_in_few_jobs():

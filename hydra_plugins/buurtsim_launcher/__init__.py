@@ -1,0 +1,1 @@
+"""Hydra launcher of buurtsim: ``hydra/launcher=forked`` (the default of conf/config.yaml)."""
