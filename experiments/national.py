@@ -454,6 +454,8 @@ def main() -> None:
         hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="national")(job)()
     except SystemExit as stop:  # Hydra has printed the error (e.g. a killed Slurm job)
         if stop.code and _launched:
+            if isinstance(stop.code, str):   # the forked launcher's: which job died, and how
+                print(stop.code, file=sys.stderr)
             sys.exit("national: not every batch finished (see above); finished batches are kept: "
                      "run the same command again to resume")
         raise

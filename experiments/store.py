@@ -11,8 +11,8 @@ Layout (results/README.md describes it for users)::
 
 Every file is first written under a temporary name and then renamed, so an interrupted sweep
 leaves only complete files. A cache entry is a table (``<key>.<table>.arrow``: an Arrow IPC file,
-lz4-compressed, which ``pd.read_feather`` reads; a tenth of the CPU of parquet to write and read
-back) and a ``.json`` written after it that checks itself: it holds the sha256 of the table and of its own content, so
+lz4-compressed, which ``pd.read_feather`` reads; a quarter of the CPU of parquet to write, a
+tenth to read back) and a ``.json`` written after it that checks itself: it holds the sha256 of the table and of its own content, so
 an entry that does not parse, lacks a field, belongs to another key or fails a hash is named on
 stderr and computed again, never used.
 Completed runs are found again by key, which is how a re-run sweep skips them; a per-key lock

@@ -39,13 +39,23 @@ def noise_runner(params: sim.Params, seed: int, days: int):
                          summary=summary, situations=pd.DataFrame())
 
 
-def killed_on_seed_1_once(params: sim.Params, seed: int, days: int) -> sim.RunResult:
-    """sim.run; but while the file named by $BUURTSIM_KILL exists, the run with seed 1 removes it
-    and kills its own process (as the kernel's out-of-memory killer would): the next try succeeds."""
+def killed_once(params: sim.Params, seed: int, days: int, kill: bool = True) -> sim.RunResult:
+    """sim.run; but while the file named by $BUURTSIM_KILL exists, the first run (if ``kill``)
+    removes it and kills its own process (as the kernel's out-of-memory killer would): the next
+    try succeeds."""
     import os
     import signal
     flag = os.environ.get("BUURTSIM_KILL")
-    if seed == 1 and flag and os.path.exists(flag):
-        os.remove(flag)
-        os.kill(os.getpid(), signal.SIGKILL)
+    if kill and flag:
+        try:
+            os.remove(flag)   # only one process can remove it
+        except FileNotFoundError:
+            pass
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)
     return sim.run(params, seed=seed, days=days)
+
+
+def killed_on_seed_1_once(params: sim.Params, seed: int, days: int) -> sim.RunResult:
+    """:func:`killed_once` for the run with seed 1 only."""
+    return killed_once(params, seed, days, kill=seed == 1)

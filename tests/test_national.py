@@ -105,6 +105,24 @@ def test_a_missing_reference_scenario_is_a_clear_error(tmp_path):
     assert "reference scenario 'baseline' was not run" in done.stderr
 
 
+def test_a_killed_batch_of_the_forked_launcher_is_named_and_the_run_resumes(tmp_path):
+    flag = tmp_path / "kill"
+    flag.write_text("")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+           "BUURTSIM_KILL": str(flag)}
+    command = [sys.executable, "-m", "experiments.national", "population.groups=12", "days=15",
+               "batches=2", "hydra/launcher=forked", "runner=experiments_fixtures.killed_once",
+               f"results_dir={tmp_path}"]
+    killed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode != 0
+    assert "1 job(s) of the sweep ended without a result" in killed.stderr   # which, and how
+    assert "killed by SIGKILL" in killed.stderr and "run the same command again" in killed.stderr
+    assert len(list((tmp_path / "cache" / "national").glob("*.json"))) == 1  # the other batch's
+    resumed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "2 batch jobs (1 already done)" in resumed.stderr
+
+
 def test_a_damaged_batch_entry_is_named_and_recomputed(tmp_path):
     done = run_national(tmp_path, "batches=2")
     assert done.returncode == 0, done.stderr[-3000:]

@@ -11,12 +11,15 @@ bit-identical results).
 Fork copies only the forking thread: a lock another thread holds at that moment stays held in
 the child for ever. The launching process's one other thread is the sweep's progress bar
 (``experiments.sweep.Progress``), which takes :data:`FORK_LOCK` for each of its ticks; this
-launcher forks only while holding it. (Not an ``os.register_at_fork`` hook: Hydra's plugin
-discovery executes this module a second time, which would register it twice.)
+launcher forks only while holding it.
 
-POSIX only (``fork``); elsewhere use ``hydra/launcher=joblib``. No ``from __future__ import
-annotations`` here: Hydra's plugin discovery executes this module outside ``sys.modules``, where
-a dataclass cannot resolve string annotations.
+Hydra's plugin discovery executes this module again: over the imported module, which replaces
+:data:`FORK_LOCK` (so look it up at each use, ``forked_launcher.FORK_LOCK``, never ``from ...
+import FORK_LOCK``; and no ``os.register_at_fork`` hook, which would be registered twice), or
+outside ``sys.modules``, where a dataclass cannot resolve string annotations (so no ``from
+__future__ import annotations``).
+
+POSIX only (``fork``); elsewhere use ``hydra/launcher=joblib``.
 """
 
 import gc
@@ -125,6 +128,10 @@ class ForkedLauncher(Launcher):
         running: dict[Connection, tuple[int, BaseProcess]] = {}
         results: list[Optional[JobReturn]] = [None] * len(job_overrides)
         dead = []
+
+        def job_name(i: int) -> str:
+            return f"job {initial_job_idx + i} ({' '.join(job_overrides[i])})"
+
         _launcher = self
         gc.freeze()  # the parent's objects: never collected in a child, so their pages stay shared
         try:
@@ -133,23 +140,31 @@ class ForkedLauncher(Launcher):
                     i, overrides = pending.popleft()
                     receive, send = context.Pipe(duplex=False)
                     process = context.Process(target=_worker, args=(initial_job_idx + i, overrides, send))
-                    with FORK_LOCK:
-                        sys.stdout.flush()  # or the child would flush the parent's pending output again
-                        sys.stderr.flush()
-                        process.start()
-                    send.close()  # the child's end: closed in the child too when it ends, so recv sees EOF
+                    try:
+                        with FORK_LOCK:
+                            sys.stdout.flush()  # or the child would flush the parent's pending output again
+                            sys.stderr.flush()
+                            process.start()
+                    except OSError as error:  # no memory or processes left: the other jobs go on
+                        dead.append(f"{job_name(i)}: could not be started ({error})")
+                        receive.close()
+                        continue
+                    finally:
+                        send.close()  # the child's end: closed in the child too when it ends: EOF
                     running[receive] = (i, process)
                 for receive in wait(list(running)):
                     i, process = running.pop(receive)
+                    why = None
                     try:
                         results[i] = receive.recv()
-                    except EOFError:
+                    except EOFError:   # ended without sending: killed, or failed outside run_job
                         pass
+                    except Exception as error:  # noqa: BLE001 - a result this process cannot read
+                        why = f"its result could not be read ({type(error).__name__}: {error})"
                     receive.close()
                     process.join()
                     if results[i] is None:
-                        dead.append(f"job {initial_job_idx + i} ({' '.join(job_overrides[i])}): "
-                                    f"{exit_reason(process.exitcode)}")
+                        dead.append(f"{job_name(i)}: {why or exit_reason(process.exitcode)}")
         finally:
             _launcher = None
             gc.unfreeze()
@@ -165,5 +180,9 @@ class ForkedLauncher(Launcher):
 
 def exit_reason(code: Optional[int]) -> str:
     if code is not None and code < 0:
-        return f"its process was killed by {signal.Signals(-code).name} (out of memory, or by hand?)"
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"its process was killed by {name} (out of memory, or by hand?)"
     return f"its process exited with status {code}"
