@@ -12,9 +12,9 @@ Layout (results/README.md describes it for users)::
 Every file is first written under a temporary name and then renamed, so an interrupted sweep
 leaves only complete files. A cache entry is a table (``<key>.<table>.arrow``: an Arrow IPC file,
 lz4-compressed, which ``pd.read_feather`` reads; a quarter of the CPU of parquet to write, a
-tenth to read back) and a ``.json`` written after it that checks itself: it holds the sha256 of the table and of its own content, so
-an entry that does not parse, lacks a field, belongs to another key or fails a hash is named on
-stderr and computed again, never used.
+tenth to read back) and a ``.json`` written after it that checks itself: it holds the sha256 of
+the table and of its own content, so an entry that does not parse, lacks a field, belongs to
+another key or fails a hash is named on stderr and computed again, never used.
 Completed runs are found again by key, which is how a re-run sweep skips them; a per-key lock
 (``<key>.lock``) makes a second sweep wait for a run another one is computing instead of
 computing it twice. A sweep directory is complete when its ``complete.json`` exists.
@@ -201,7 +201,7 @@ def table_bytes(table: pd.DataFrame) -> bytes:
     columns (a run's day table: 1 ms and 38 KB, against parquet's 4 ms and 45 KB);
     ``pd.read_feather`` reads back the same frame."""
     arrays = {}
-    for dtype in table.dtypes.unique():  # a block of columns at a time: half the cost of column by column
+    for dtype in table.dtypes.unique():  # a block of columns at a time: half the cost of one by one
         part = table.loc[:, table.dtypes == dtype]
         arrays.update(zip(part.columns, part.to_numpy().T))
     columns = pa.table({str(c): arrays[c] for c in table.columns})

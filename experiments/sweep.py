@@ -47,8 +47,8 @@ from tqdm import tqdm
 
 import sim
 from experiments import store
-from hydra_plugins.buurtsim_launcher import forked_launcher
 from experiments.schema import SeedParams, check_run
+from hydra_plugins.buurtsim_launcher import forked_launcher
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 REFERENCE = "baseline"   # what a sweep's effects are measured against, unless hydra.sweeper.reference
