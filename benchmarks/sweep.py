@@ -12,9 +12,9 @@ CPU-seconds:
 - *sweep*: ``python -m experiments.run -m ...`` as a user runs it, into a fresh results directory
   (nothing cached), as a child process; the CPU time of every process it started (the Hydra
   process, the launcher's workers: ``RUSAGE_CHILDREN``, user + system), so Python and Hydra
-  start-up, worker start-up, composition, writing the cache and the sweep tables are all counted. Its wall
-  time x the launcher's workers is printed too (it counts idle cores, and other load on a shared
-  machine).
+  start-up, worker start-up, composition, writing the cache and the sweep tables are all counted.
+  Its wall time x the launcher's workers is printed too (it counts idle cores, and other load on a
+  shared machine).
 
     python -m benchmarks.sweep [--seeds 30] [--scenarios all] [--days 365] [--rounds 3]
                                [--compare] [--per-job auto] [--code DIR] [override ...]

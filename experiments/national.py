@@ -11,9 +11,10 @@ jobs per scenario (group *g* is in batch ``g % batches``; ``auto``: one per work
 launcher, none under 500 groups, as a Hydra job costs a few tenths of a CPU-second); each job
 writes one self-checking store entry (``experiments.store``), keyed by everything it depends on,
 so a killed run resumes where it stopped, a damaged entry is named and recomputed, and any
-launcher (forked, joblib, submitit_local, submitit_slurm) gives the same results. At the end the batches are read back
-into ``groups.parquet``, national and per-region totals, distributions and, with several scenarios,
-the paired differences to ``reference``; the last line reads ``national: <N> groups in <S> s``.
+launcher (forked, joblib, submitit_local, submitit_slurm) gives the same results. At the end the
+batches are read back into ``groups.parquet``, national and per-region totals, distributions and,
+with several scenarios, the paired differences to ``reference``; the last line reads
+``national: <N> groups in <S> s``.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ Here:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -208,6 +209,7 @@ def job_config(master: DictConfig, job: Sequence[str]) -> DictConfig | None:
     return cfg
 
 
+@functools.cache   # once a process, however many rounds of jobs (seeds=auto) it launches
 def load_model() -> None:
     """Load the model's compiled loops (numba's disk cache) with a ten-day run: done once before
     the forked launcher's first fork, instead of once in every job (0.05 CPU-s a job)."""

@@ -4,9 +4,9 @@ Hydra's joblib launcher always starts its workers as fresh interpreters (joblib'
 backend, hard-coded): each imports the model, Mesa, pandas, numba and Hydra again, about 2 CPU-s
 a worker, and receives the config and Hydra's state by pickle. A process forked from the one
 that already imported all of it starts in milliseconds and shares its memory; each job is then
-what it is under joblib: its sweep config composed (or taken from the sweep's own composition, see
-``composer``), ``hydra.job.num`` set, Hydra's ``run_job`` called. Same jobs, same configs, same results (tests/test_experiments.py holds the launchers to
-bit-identical results).
+what it is under joblib: its sweep config composed (or taken from the sweep's own composition,
+see ``composer``), ``hydra.job.num`` set, Hydra's ``run_job`` called. Same jobs, same configs,
+same results (tests/test_experiments.py holds the launchers to bit-identical results).
 
 Fork copies only the forking thread: a lock another thread holds at that moment stays held in
 the child for ever. The launching process's one other thread is the sweep's progress bar
@@ -44,7 +44,7 @@ from hydra.utils import get_method
 from omegaconf import DictConfig, open_dict
 
 log = logging.getLogger(__name__)
-FORK_LOCK = threading.Lock()   # held by any thread of the launching process that must not be forked mid-way
+FORK_LOCK = threading.Lock()   # held by a thread of the launching process while it must not be forked
 
 
 @dataclass
